@@ -1,0 +1,46 @@
+"""Report wording in Simplified Chinese and English.
+
+Texts live in ``lean_analysis/report/texts/*.yaml`` (one file per report or topic, each a
+mapping ``key: {zh: ..., en: ...}``); :func:`t` looks a key up in the chosen language and
+fills ``{placeholders}``. Chinese is the default language.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LANGS = ("zh", "en")
+_DIR = Path(__file__).parent / "texts"
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(_DIR.glob("*.yaml")):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, val in entries.items():
+            if key in out:
+                raise ValueError(f"text key {key!r} is defined twice ({path.name})")
+            missing = [lang for lang in LANGS if lang not in val]
+            if missing:
+                raise ValueError(f"text key {key!r} in {path.name} lacks {missing}")
+            out[key] = val
+    return out
+
+
+def t(key: str, lang: str = "zh", **fmt: object) -> str:
+    """The text ``key`` in ``lang`` ("zh" or "en"), formatted with ``fmt``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    try:
+        text = _catalogue()[key][lang]
+    except KeyError:
+        raise KeyError(f"no report text {key!r}; add it to lean_analysis/report/texts/*.yaml") from None
+    return text.format(**fmt) if fmt else text
+
+
+def keys() -> list[str]:
+    return sorted(_catalogue())
