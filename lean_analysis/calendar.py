@@ -1,0 +1,71 @@
+"""Periods and the Spring Festival (春节).
+
+Spring Festival dates come from ``lunardate`` (first day of the first lunar month), never
+from a hand-typed table. They are known years in advance, so a regressor built from them
+never leaks the future into a forecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from lunardate import LunarDate
+
+
+def spring_festival_date(year: int) -> dt.date:
+    """Gregorian date of Spring Festival (农历正月初一) in ``year``.
+
+    >>> spring_festival_date(2026)
+    datetime.date(2026, 2, 17)
+    """
+    return LunarDate(int(year), 1, 1).to_solar_date()
+
+
+def spring_festival_dates(years: Iterable[int]) -> dict[int, dt.date]:
+    return {int(y): spring_festival_date(y) for y in years}
+
+
+def month_start(value) -> pd.Timestamp:
+    """The first day of the month of ``value`` (a date, timestamp or ``YYYY-MM`` string)."""
+    return pd.Timestamp(value).to_period("M").to_timestamp()
+
+
+def parse_period(period: str, today: dt.date | None = None) -> pd.Period:
+    """``YYYY-MM`` or ``last-month`` (relative to ``today``) as a monthly :class:`pandas.Period`."""
+    if period == "last-month":
+        today = today or dt.date.today()
+        return pd.Period(today, freq="M") - 1
+    try:
+        return pd.Period(period, freq="M")
+    except (ValueError, TypeError):
+        raise ValueError(f"period {period!r} is not YYYY-MM or 'last-month'") from None
+
+
+def spring_festival_regressor(ds: Iterable, freq: str = "MS", pre_days: int = 28) -> np.ndarray:
+    """Share of the Spring Festival run-up that falls in each period starting at ``ds``.
+
+    The run-up is the ``pre_days`` days before Spring Festival (the stocking-up peak). For a
+    monthly period (``freq="MS"``) the value is the fraction of the run-up's days inside the
+    month, so it splits the effect between January and February as the lunar date moves.
+    For weekly periods (``freq`` starting with ``"W"``) the periods are 7 days from ``ds``.
+    Values lie in [0, 1] and sum to 1 per festival over a complete calendar.
+    """
+    starts = pd.DatetimeIndex(pd.to_datetime(list(ds)))
+    if len(starts) == 0:
+        return np.zeros(0)
+    if freq.upper().startswith("W"):
+        ends = starts + pd.Timedelta(days=7)
+    else:
+        ends = starts + pd.offsets.MonthBegin(1)
+    years = range(starts.min().year - 1, ends.max().year + 2)
+    out = np.zeros(len(starts))
+    for d in spring_festival_dates(years).values():
+        sf = pd.Timestamp(d)
+        lo, hi = sf - pd.Timedelta(days=pre_days), sf
+        overlap = (np.minimum(ends.values, hi.to_datetime64()) - np.maximum(starts.values, lo.to_datetime64()))
+        days = overlap.astype("timedelta64[D]").astype(float)
+        out += np.clip(days, 0, None) / pre_days
+    return out
