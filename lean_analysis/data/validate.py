@@ -1,0 +1,636 @@
+"""Validation of the canonical tables: every problem, each naming table, column, row(s), rule.
+
+``validate(source_or_tables)`` runs all checks and returns a list of :class:`Problem`; it
+never stops at the first. The checks are generated from :data:`~.schemas.SCHEMAS` and run
+as DuckDB SQL over the files (one scan per table for the row rules and foreign keys, one
+grouped scan for the key), so a table larger than memory is checked the same way:
+
+====================  ====================================================================
+rule                  what is checked
+====================  ====================================================================
+missing table         a required table is absent (optional tables may be absent)
+missing column        a schema column is absent (a warning when the column may be empty)
+unknown column        a column not in the schema (warning, ignored); in survey_responses a
+                      column that is not an ``item_id`` of survey_items (error)
+csv format            a CSV row DuckDB cannot read (wrong number of fields, not UTF-8)
+not null              an empty value in a column that may not be empty
+type <dtype>          a value that does not read as the column's type (``type date`` ...)
+range a–b, range >= a a number outside the column's range
+allowed values        a value outside the column's list (e.g. area urban/rural)
+foreign key -> t.c    a value missing from the referenced table's column
+unique key            two or more rows with the same key
+<table checks>        the schema's row checks, e.g. ``order_qty <= cap_qty``,
+                      ``retail_price >= wholesale_price``, ``week is a Monday``,
+                      ``items within scale`` (each item value within its scale in survey_items)
+====================  ====================================================================
+
+Row numbers count data rows from 1 (the first row below the header). A problem lists at
+most :data:`MAX_ROWS` rows and example values, and always the full count (``n_rows``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from lean_analysis.data.load import (
+    _q,
+    clean_expr,
+    is_text_type,
+    item_columns,
+    open_tables,
+    typed_expr,
+)
+from lean_analysis.data.schemas import SCHEMAS, TableSchema, column_rule
+from lean_analysis.data.tables import RawSource, Tables
+
+MAX_ROWS = 10  # rows and example values listed per problem (the count is always complete)
+
+
+@dataclass
+class Problem:
+    """One problem found in the tables.
+
+    ``rows`` are 1-based data rows of the table's file (at most :data:`MAX_ROWS`);
+    ``n_rows`` is the full number of rows with this problem (0 for a problem of a table or
+    column as a whole). For a table split into parts, ``files`` gives the file of each row.
+    ``values`` are example offending values, as written.
+    """
+
+    table: str
+    column: str | None
+    rows: list[int]
+    rule: str
+    severity: str  # "error" | "warning"
+    message: str
+    n_rows: int = 0
+    values: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.severity not in ("error", "warning"):
+            raise ValueError(f"severity must be 'error' or 'warning', not {self.severity!r}")
+        if not self.n_rows and self.rows:
+            self.n_rows = len(self.rows)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ValidationError(ValueError):
+    """The tables break the contract. ``.problems`` holds every problem found (errors and
+    warnings); the message lists them all."""
+
+    def __init__(self, problems: list[Problem], source: str | Path | None = None):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        warnings = [p for p in self.problems if p.severity == "warning"]
+        head = (f"{len(errors)} error(s) and {len(warnings)} warning(s) in the tables"
+                + (f" at {source}" if source is not None else "") + ":")
+        lines = [head] + [f"- {p.severity}: {p.message}" for p in errors + warnings]
+        super().__init__("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def rows_text(rows: list[int], n: int, file: str | None = None,
+              files: list[str] | None = None) -> str:
+    """'row 5', 'rows 5, 9 and 12', or '1,234 rows (first 5, 9, …)'; with the file of each
+    row for tables split into parts."""
+    if files:
+        shown = [f"{r} ({f})" for r, f in zip(rows, files, strict=False)]
+    else:
+        shown = [str(r) for r in rows]
+    of = f" of {file}" if file else ""
+    if n <= 0 or not rows:
+        return f"{n:,} rows{of}" if n > 0 else f"no rows{of}"
+    if n == 1:
+        return f"row {shown[0]}{of}"
+    if n <= len(rows):
+        return f"rows {', '.join(shown[:-1])} and {shown[-1]}{of}"
+    return f"{n:,} rows{of} (first {', '.join(shown)}, …)"
+
+
+def _values_text(values: list, n: int, quote: bool = True) -> str:
+    """The subject and verb of a detail: "value 'x' is", "values 'x', 'y' are", "values
+    such as 'x', 'y', 'z' are"."""
+    distinct: list[str] = []
+    for v in values:
+        s = "''" if v is None else (f"'{v}'" if quote else str(v))
+        if s not in distinct:
+            distinct.append(s)
+    shown = ", ".join(distinct[:3])
+    if n <= 1:
+        return f"value {shown} is"
+    more = len(distinct) > 3 or n > len(values)
+    return f"values such as {shown} are" if more else f"values {shown} are"
+
+
+_DTYPE_PHRASE = {
+    "int": "a whole number",
+    "float": "a number",
+    "date": "a date (expected YYYY-MM-DD)",
+    "bool": "a true/false value (true/false, 1/0, 是/否)",
+    "str": "text",
+}
+
+
+@dataclass
+class _Check:
+    """One row rule of one column, as SQL over the CTE ``t``."""
+
+    column: str
+    rule: str
+    cond: str  # true where a row breaks the rule
+    value: str  # SQL giving the offending value as text (for the message)
+    detail: object  # callable(values, n) -> str
+    severity: str = "error"
+
+
+# --------------------------------------------------------------------------- public
+
+
+def validate(source_or_tables: str | Path | Tables) -> list[Problem]:
+    """Check the tables at ``source_or_tables`` (a folder, a DuckDB file, or an open
+    :class:`Tables`) and return every problem found; an empty list means all is well.
+
+    Errors break the contract (``load`` refuses the data); warnings do not (an unknown
+    column, a missing column that may be empty).
+    """
+    if isinstance(source_or_tables, Tables):
+        return run_checks(source_or_tables)
+    with open_tables(source_or_tables) as t:
+        return run_checks(t)
+
+
+def run_checks(t: Tables) -> list[Problem]:
+    """The problems found while opening ``t`` plus those of every check, table by table."""
+    problems = list(t.load_problems)
+    for name in SCHEMAS:
+        if name in t.raw:
+            problems += _check_table(t, name, problems)
+    return problems
+
+
+# --------------------------------------------------------------------------- one table
+
+
+def _check_table(t: Tables, name: str, found: list[Problem]) -> list[Problem]:
+    """The problems of one table (``found``: those of the tables checked before it)."""
+    schema = SCHEMAS[name]
+    raw = t.raw[name]
+    out: list[Problem] = []
+    stored = {c: ty for c, ty in raw.columns.items() if c != "_pos"}
+    present = [c for c in schema.column_names if c in stored]
+
+    # columns missing / unknown
+    for c in schema.columns:
+        if c.name not in stored:
+            hint = _similar(c.name, stored)
+            out.append(Problem(
+                table=name, column=c.name, rows=[], rule="missing column",
+                severity="warning" if c.nullable else "error",
+                message=f"Table {name}, column {c.name}: the column is missing"
+                        + (f" (found {hint!r}: names must match exactly)" if hint else "")
+                        + ("; it is read as empty" if c.nullable else "")
+                        + " (rule missing column).",
+            ))
+    if not schema.extra_columns_from:
+        for c in stored:
+            if c not in schema.column_names:
+                out.append(Problem(
+                    table=name, column=c, rows=[], rule="unknown column", severity="warning",
+                    message=f"Table {name}, column {c}: the column is not part of the table "
+                            "contract and is ignored (rule unknown column).",
+                ))
+    for c in schema.columns:
+        st = stored.get(c.name)
+        if c.dtype == "str" and st is not None and not is_text_type(st):
+            out.append(Problem(
+                table=name, column=c.name, rows=[], rule="type str", severity="warning",
+                message=f"Table {name}, column {c.name}: the file stores it as {st}, but it is "
+                        "text; it is read as text (leading zeros may already be lost) "
+                        "(rule type str).",
+            ))
+
+    checks: list[_Check] = []
+    joins: list[str] = []
+    for c in schema.columns:
+        if c.name in stored:
+            checks += _column_checks(t, schema, c, stored[c.name], joins, out, found)
+    checks += _table_checks(schema, present)
+    if schema.extra_columns_from:
+        checks += _item_checks(t, schema, raw, out)
+
+    try:
+        n_rows, counts, dup_hint = _count_row_checks(t, schema, raw, checks, joins, out)
+        if n_rows == 0:
+            if schema.required:
+                out.append(Problem(
+                    table=name, column=None, rows=[], rule="not empty", severity="error",
+                    message=f"Table {name}: the required table has no rows (rule not empty).",
+                ))
+            return out
+        out += _row_examples(t, schema, raw, checks, counts, joins)
+        if dup_hint > 0:
+            out += _unique_key(t, schema, raw)
+    except duckdb.Error as e:
+        first = str(e).strip().splitlines()[0]
+        out.append(Problem(
+            table=name, column=None, rows=[], rule="readable file", severity="error",
+            message=f"Table {name}: reading it failed: {first} (rule readable file).",
+        ))
+    return out
+
+
+def _similar(name: str, stored: dict) -> str | None:
+    for s in stored:
+        if s.strip().lower() == name.lower() and s != name:
+            return s
+    return None
+
+
+def _raw_ref(col: str) -> str:
+    return f't."raw:{col}"'
+
+
+def _typed_ref(col: str) -> str:
+    return f"t.{_q(col)}"
+
+
+def _column_checks(t: Tables, schema: TableSchema, c, st: str, joins: list[str],
+                   out: list[Problem], found: list[Problem]) -> list[_Check]:
+    raw_ref, ref = _raw_ref(c.name), _typed_ref(c.name)
+    checks: list[_Check] = []
+    if not c.nullable:
+        checks.append(_Check(
+            c.name, "not null", f"{clean_expr(raw_ref, st)} IS NULL", "NULL",
+            lambda v, n: "the value is empty, but the column may not be empty",
+        ))
+    if c.dtype != "str":
+        phrase = _DTYPE_PHRASE[c.dtype]
+        checks.append(_Check(
+            c.name, f"type {c.dtype}",
+            f"{clean_expr(raw_ref, st)} IS NOT NULL AND {ref} IS NULL",
+            f"CAST({raw_ref} AS VARCHAR)",
+            lambda v, n, phrase=phrase: f"{_values_text(v, n)} not {phrase}",
+        ))
+    if c.min is not None or c.max is not None:
+        conds = []
+        if c.min is not None:
+            conds.append(f"{ref} < {c.min}")
+        if c.max is not None:
+            conds.append(f"{ref} > {c.max}")
+        rule = column_rule(type(c)(c.name, c.dtype, min=c.min, max=c.max))
+        checks.append(_Check(
+            c.name, rule, " OR ".join(conds), f"CAST({raw_ref} AS VARCHAR)",
+            lambda v, n, lo=c.min, hi=c.max: f"{_values_text(v, n, quote=False)} "
+            + (f"outside {_fmt(lo)}–{_fmt(hi)}" if lo is not None and hi is not None
+               else f"below the minimum {_fmt(lo)}" if lo is not None
+               else f"above the maximum {_fmt(hi)}"),
+        ))
+    if c.allowed:
+        allowed = ", ".join("'" + a.replace("'", "''") + "'" for a in c.allowed)
+        checks.append(_Check(
+            c.name, "allowed values", f"{ref} NOT IN ({allowed})", f"CAST({raw_ref} AS VARCHAR)",
+            lambda v, n, al=c.allowed: f"{_values_text(v, n)} not one of {', '.join(al)}",
+        ))
+    if c.references:
+        rt, rc = c.references.split(".")
+        rule = f"foreign key -> {c.references}"
+        unreadable = any(p.table == rt and p.rule == "csv format" for p in found)
+        if rt in t.names and unreadable:
+            out.append(Problem(
+                table=schema.name, column=c.name, rows=[], rule=rule, severity="warning",
+                message=f"Table {schema.name}, column {c.name}: not checked against {rt}, some of "
+                        f"whose rows cannot be read (rule {rule}).",
+            ))
+        elif rt in t.names:
+            alias = f"fk{len(joins)}"
+            joins.append(f"LEFT JOIN (SELECT DISTINCT {_q(rc)} AS k FROM {_q(rt)} "
+                         f"WHERE {_q(rc)} IS NOT NULL) {alias} ON {ref} = {alias}.k")
+            checks.append(_Check(
+                c.name, rule, f"{ref} IS NOT NULL AND {alias}.k IS NULL", ref,
+                lambda v, n, rt=rt, rc=rc: f"{_values_text(v, n)} not found in {rt}.{rc}",
+            ))
+        elif not SCHEMAS[rt].required and not any(
+            p.table == rt and p.rule in ("one form per table", "readable file")
+            for p in t.load_problems
+        ):
+            out.append(Problem(
+                table=schema.name, column=c.name, rows=[], rule=rule, severity="error",
+                message=f"Table {schema.name}, column {c.name}: it refers to table {rt}, which "
+                        f"is missing, so its values cannot be checked (rule {rule}).",
+            ))
+    return checks
+
+
+def _fmt(x) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+_COMPARE = re.compile(r"(\w+) (>=|<=|>|<) (\w+)")
+_NEGATE = {">=": "<", "<=": ">", ">": "<=", "<": ">="}
+
+
+def _table_checks(schema: TableSchema, present: list[str]) -> list[_Check]:
+    """The schema's named row checks (``TableSchema.checks``) as SQL."""
+    out = []
+    for ch in schema.checks:
+        m = _COMPARE.fullmatch(ch)
+        if m:
+            a, op, b = m.groups()
+            if a in present and b in present:
+                A, B = _typed_ref(a), _typed_ref(b)
+                out.append(_Check(
+                    a, ch, f"{A} IS NOT NULL AND {B} IS NOT NULL AND NOT ({A} {op} {B})",
+                    f"concat('{a} ', CAST({_raw_ref(a)} AS VARCHAR), ' {_NEGATE[op]} {b} ', "
+                    f"CAST({_raw_ref(b)} AS VARCHAR))",
+                    lambda v, n: f"{v[0]}" + (f" (and {n - 1:,} more)" if n > 1 else ""),
+                ))
+        elif ch == "brand or product_id":
+            if "brand" in present and "product_id" in present:
+                out.append(_Check(
+                    "brand", ch, f"{_typed_ref('brand')} IS NULL AND {_typed_ref('product_id')} IS NULL",
+                    "NULL", lambda v, n: "both brand and product_id are empty",
+                ))
+        elif ch == "week is a Monday":
+            if "week" in present:
+                w = _typed_ref("week")
+                out.append(_Check(
+                    "week", ch, f"isodow({w}) <> 1",
+                    f"concat(CAST({w} AS VARCHAR), ' (', dayname({w}), ')')",
+                    lambda v, n: f"{_values_text(v, n)} not a Monday",
+                ))
+        elif ch == "month is the first day":
+            if "month" in present:
+                mo = _typed_ref("month")
+                out.append(_Check(
+                    "month", ch, f"day({mo}) <> 1", f"CAST({mo} AS VARCHAR)",
+                    lambda v, n: f"{_values_text(v, n)} not the "
+                                 "first day of a month",
+                ))
+        elif ch == "wave is YYYY-MM":
+            if "wave" in present:
+                wv = _typed_ref("wave")
+                out.append(_Check(
+                    "wave", ch,
+                    f"{wv} IS NOT NULL AND NOT regexp_full_match({wv}, '[0-9]{{4}}-(0[1-9]|1[0-2])')",
+                    wv, lambda v, n: f"{_values_text(v, n)} not a month written YYYY-MM",
+                ))
+        elif ch == "items within scale":
+            pass  # survey items: _item_checks
+        else:
+            raise ValueError(f"table {schema.name}: unknown check {ch!r} in the schema")
+    return out
+
+
+def _item_checks(t: Tables, schema: TableSchema, raw: RawSource, out: list[Problem]) -> list[_Check]:
+    """survey_responses: each item column is an item of survey_items, numeric, within scale."""
+    name, items_table = schema.name, schema.extra_columns_from
+    extra = item_columns(schema, raw)
+    checks: list[_Check] = []
+    if items_table not in t.names:
+        if extra or "overall" in raw.columns:
+            out.append(Problem(
+                table=name, column=None, rows=[], rule="items within scale", severity="error",
+                message=f"Table {name}: table {items_table} is missing, so its item columns "
+                        f"({', '.join(extra) or 'overall'}) cannot be checked "
+                        "(rule items within scale).",
+            ))
+        return checks
+    rows = t.con.execute(
+        f"SELECT item_id, min(scale_min), min(scale_max) FROM {_q(items_table)} "
+        "WHERE item_id IS NOT NULL GROUP BY item_id"
+    ).fetchall()
+    scales = {r[0]: (r[1], r[2]) for r in rows}
+    for c in extra:
+        if c not in scales:
+            out.append(Problem(
+                table=name, column=c, rows=[], rule="unknown column", severity="error",
+                message=f"Table {name}, column {c}: the column is not an item_id of "
+                        f"{items_table} (rule unknown column).",
+            ))
+            continue
+        raw_ref, ref = _raw_ref(c), _typed_ref(c)
+        checks.append(_Check(
+            c, "type float", f"{clean_expr(raw_ref, raw.columns[c])} IS NOT NULL AND {ref} IS NULL",
+            f"CAST({raw_ref} AS VARCHAR)",
+            lambda v, n: f"{_values_text(v, n)} not a number",
+        ))
+    for c in [*extra, "overall"]:
+        if c not in raw.columns or c not in scales:
+            continue
+        lo, hi = scales[c]
+        if lo is None or hi is None or not lo < hi:
+            continue  # survey_items' own checks report the empty or reversed scale
+        ref = _typed_ref(c)
+        checks.append(_Check(
+            c, "items within scale", f"{ref} < {lo} OR {ref} > {hi}", f"CAST({ref} AS VARCHAR)",
+            lambda v, n, lo=lo, hi=hi, c=c: f"{_values_text(v, n, quote=False)} outside the scale "
+            f"{lo}–{hi} of item {c} in {items_table}",
+        ))
+    if "overall" in raw.columns and "overall" not in scales:
+        out.append(Problem(
+            table=name, column="overall", rows=[], rule="items within scale", severity="warning",
+            message=f"Table {name}, column overall: {items_table} has no row 'overall', so its "
+                    "scale cannot be checked (rule items within scale).",
+        ))
+    for item in scales:
+        if item not in raw.columns:
+            out.append(Problem(
+                table=name, column=item, rows=[], rule="missing column", severity="warning",
+                message=f"Table {name}, column {item}: item {item} of {items_table} has no "
+                        "column; it is read as not asked (rule missing column).",
+            ))
+    return checks
+
+
+def _cte(schema: TableSchema, raw: RawSource, columns: list[str] | None = None,
+         source: str | None = None) -> str:
+    """``t``: the row position (unless ``source`` is given: a plain read without it), the
+    stored value (``raw:<col>``) and the typed value of each column present."""
+    stored = raw.columns
+    sel = ["r._pos AS _pos"] if source is None else []
+    extra = item_columns(schema, raw)
+    for c in schema.columns:
+        if c.name in stored and (columns is None or c.name in columns):
+            sel.append(f'r.{_q(c.name)} AS "raw:{c.name}"')
+            sel.append(f"{typed_expr(c.dtype, f'r.{_q(c.name)}', stored[c.name])} AS {_q(c.name)}")
+    for c in extra:
+        if columns is None or c in columns:
+            sel.append(f'r.{_q(c)} AS "raw:{c}"')
+            sel.append(f"{typed_expr('float', f'r.{_q(c)}', stored[c])} AS {_q(c)}")
+    return f"SELECT {', '.join(sel) or '1 AS _one'} FROM ({source or raw.raw_sql}) r"
+
+
+def _count_row_checks(t: Tables, schema: TableSchema, raw: RawSource, checks: list[_Check],
+                      joins: list[str], out: list[Problem]) -> tuple[int, list[int], int]:
+    """Pass 1: the number of rows, of rows breaking each check, and a hint of repeated keys,
+    in one parallel scan without row numbers. For CSV the scan also collects the rows DuckDB cannot read; when
+    there are some they are reported and the table is re-read without them (see
+    ``load.csv_reread``)."""
+    from lean_analysis.data.load import csv_check_source, csv_reread
+
+    rejects_table = None
+    if raw.kind == "csv":
+        rejects_table = f"_rej_{schema.name}"
+        source = csv_check_source(raw, rejects_table)
+    else:
+        source = raw.plain_sql
+    keys = [k for k in schema.key if k in raw.columns]
+    dup = "0"
+    if len(keys) == len(schema.key):
+        # rows minus distinct key hashes: > 0 when some key repeats (or, with odds of about
+        # n²/2⁶⁵, when two keys share a hash); _unique_key then checks exactly.
+        notnull = " AND ".join(f"t.{_q(k)} IS NOT NULL" for k in keys)
+        hashed = f"hash({', '.join(f't.{_q(k)}' for k in keys)})"
+        dup = (f"count(*) FILTER (WHERE {notnull}) - "
+               f"count(DISTINCT {hashed}) FILTER (WHERE {notnull})")
+    aggs = ["count(*) AS _n", f"{dup} AS _dup"] + [
+        f"count(*) FILTER (WHERE {ch.cond})" for ch in checks
+    ]
+    sql = (f"WITH t AS ({_cte(schema, raw, source=source)}) SELECT {', '.join(aggs)} FROM t "
+           + " ".join(joins))
+    res = t.con.execute(sql).fetchall()[0]
+    n_rows, counts = int(res[0]), [int(x or 0) for x in res[2:]]
+    raw_dup = int(res[1] or 0)
+    raw.n_rows = n_rows
+    if rejects_table is not None:
+        problems = csv_reread(t, raw, rejects_table)
+        raw.n_rows = n_rows + sum(len(v) for v in raw.skipped_rows.values())
+        out += problems
+    return n_rows, counts, raw_dup
+
+
+def _row_examples(t: Tables, schema: TableSchema, raw: RawSource, checks: list[_Check],
+                  counts: list[int], joins: list[str]) -> list[Problem]:
+    """Pass 2, only for the checks some rows break: their first rows and values."""
+    failing = [(i, ch) for i, ch in enumerate(checks) if counts[i] > 0]
+    if not failing:
+        return []
+    aggs = []
+    for i, ch in failing:
+        f = f"FILTER (WHERE {ch.cond})"
+        aggs += [f"min(t._pos, {MAX_ROWS}) {f} AS r{i}",
+                 f"arg_min({ch.value}, t._pos, {MAX_ROWS}) {f} AS v{i}"]
+    sql = (f"WITH t AS ({_cte(schema, raw)}) SELECT {', '.join(aggs)} FROM t "
+           + " ".join(joins))
+    res = t.con.execute(sql).fetchall()[0]
+    out = []
+    for k, (i, ch) in enumerate(failing):
+        n = counts[i]
+        positions = list(res[2 * k] or [])
+        values = [None if v is None else str(v) for v in (res[2 * k + 1] or [])]
+        out.append(_problem(schema.name, ch.column, ch.rule, ch.severity, raw, positions, n,
+                            ch.detail(values, n), values))
+    return out
+
+
+def _problem(table: str, column: str | None, rule: str, severity: str, raw: RawSource,
+             positions: list[int], n: int, detail: str, values: list) -> Problem:
+    located = [raw.locate(p) for p in positions]
+    rows = [r for _, r in located]
+    files = [f for f, _ in located] if len(raw.files) > 1 else []
+    where = rows_text(rows, n, files=files)
+    col = (f", column{'s' if ',' in column else ''} {column}") if column else ""
+    return Problem(
+        table=table, column=column, rows=rows, rule=rule, severity=severity, n_rows=n,
+        values=[v for v in values if v is not None], files=files,
+        message=f"Table {table}{col}, {where}: {detail} (rule {rule}).",
+    )
+
+
+def _unique_key(t: Tables, schema: TableSchema, raw: RawSource) -> list[Problem]:
+    """Rows sharing a key: counted in one grouped scan; rows and an example key are looked
+    up only when there are duplicates."""
+    keys = list(schema.key)
+    kq = ", ".join(_q(k) for k in keys)
+    notnull = " AND ".join(f"{_q(k)} IS NOT NULL" for k in keys)
+    groups, n = t.con.execute(
+        f"WITH t AS ({_cte(schema, raw, keys, source=raw.plain_sql)}) "
+        f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM t "
+        f"WHERE {notnull} GROUP BY {kq} HAVING count(*) > 1)"
+    ).fetchall()[0]
+    if not groups:
+        return []
+    cte = (f"WITH t AS ({_cte(schema, raw, keys)}), "
+           f"d AS (SELECT {kq}, count(*) AS n, min(_pos) AS first FROM t WHERE {notnull} "
+           f"GROUP BY {kq} HAVING count(*) > 1)")
+    label = ", ".join(f"CAST({_q(k)} AS VARCHAR)" for k in keys)
+    first_key, first_n = t.con.execute(
+        f"{cte} SELECT arg_min(concat_ws(', ', {label}), first), arg_min(n, first) FROM d"
+    ).fetchall()[0]
+    on = " AND ".join(f"t.{_q(k)} = d.{_q(k)}" for k in keys)
+    positions = t.con.execute(
+        f"{cte} SELECT min(t._pos, {MAX_ROWS}) FROM t SEMI JOIN d ON {on}"
+    ).fetchall()[0][0]
+    n = int(n)
+    detail = (f"key ({', '.join(keys)}) = ({first_key}) appears {int(first_n)} times"
+              + (f"; {n:,} rows share {int(groups):,} duplicated keys" if groups > 1 else ""))
+    return [_problem(schema.name, ", ".join(keys), "unique key", "error", raw, list(positions),
+                     n, detail, [first_key])]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: str, w: int) -> str:
+    return s + " " * (w - _width(s))
+
+
+def _rows_cell(p: Problem) -> str:
+    if not p.n_rows:
+        return ""
+    shown = ", ".join(str(r) for r in p.rows[:3])
+    more = p.n_rows - min(len(p.rows), 3)
+    return shown + (f" (+{more:,})" if more > 0 else "")
+
+
+def format_problems(problems: list[Problem]) -> str:
+    """The problems as an aligned text table: severity | table | column | rows | rule |
+    message."""
+    header = ["severity", "table", "column", "rows", "rule", "message"]
+    body = [[p.severity, p.table, p.column or "", _rows_cell(p), p.rule, p.message]
+            for p in problems]
+    widths = [max(_width(r[i]) for r in [header, *body]) for i in range(len(header) - 1)]
+    lines = []
+    for r in [header, ["-" * w for w in widths] + ["-------"], *body]:
+        lines.append("  ".join(_pad(c, w) for c, w in zip(r[:-1], widths, strict=True))
+                     + "  " + r[-1])
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def cli_validate(args) -> int:
+    """``lean-analysis validate --data DIR``: print every problem; exit 1 on any error."""
+    try:
+        t = open_tables(args.data)
+    except (FileNotFoundError, ValueError, duckdb.Error) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    with t:
+        problems = run_checks(t)
+        n_tables = len(t.names)
+        n_rows = sum(r.n_rows for r in t.raw.values())
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if problems:
+        print(format_problems(problems))
+        print()
+    if errors:
+        print(f"FAILED: {errors} error(s), {warnings} warning(s) in {n_tables} tables, "
+              f"{n_rows:,} rows checked ({args.data})")
+        return 1
+    w = f", {warnings} warning(s)" if warnings else ""
+    print(f"OK: {n_tables} tables, {n_rows:,} rows checked{w}")
+    return 0
