@@ -1,0 +1,280 @@
+"""The reviewer HTML of a report, and the index pages of a monthly run.
+
+:func:`render_report` turns an executed notebook into one self-contained HTML file with our
+nbconvert template (``templates/lean``): outputs only (no code, no markdown cells, no
+injected-parameters cell, no stderr/warning streams), a header (title, period, run time,
+code version, parameters, data fingerprint), a table of contents built from the h2/h3
+headings of the outputs (``show.heading``), figures embedded as base64, the error at the top
+when the run failed, nothing loaded from the network, print CSS.
+
+Markdown cells are left out on purpose: they are the analyst's working notes and are
+written in one language; everything a reviewer reads is an output of ``report.show`` in the
+report's language. Code cells tagged ``remove_cell`` or ``hide`` are left out too (e.g. a
+check an analyst keeps for herself); errors of cells tagged ``raises-exception`` are expected
+and do not mark the report as failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import html as _html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from lean_analysis.report.texts import t
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "lean"
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+_HEADING = re.compile(r"<h([23])((?:\s[^>]*)?)>(.*?)</h\1>", re.S | re.I)
+_ID_ATTR = re.compile(r"""\bid\s*=\s*(["'])(.*?)\1""", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# text/plain-only results that are object reprs, not content: "[<matplotlib.lines.Line2D at
+# 0x7f...>]", "<Axes: ...>", "<Figure size 800x450 with 1 Axes>", "PosixPath('...')" (the
+# value of a last line such as write_metrics(...))
+_NOISE = re.compile(
+    r"^\s*(\[?\s*<[^<>]*( at 0x[0-9a-fA-F]+|Figure size [^<>]*|Axes:[^<>]*)>\s*\]?"
+    r"|(Posix|Windows)Path\(.*\))\s*$", re.S)
+
+HIDDEN_TAGS = {"injected-parameters", "parameters", "remove_cell", "hide"}
+
+
+@functools.cache
+def css() -> str:
+    """The stylesheet inlined in every page."""
+    return (TEMPLATES / "lean.css").read_text(encoding="utf-8")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def _text(x: Any) -> str:
+    return x if isinstance(x, str) else "".join(x)
+
+
+def notebook_error(nb) -> dict[str, Any] | None:
+    """The first error of an executed notebook: ename, evalue, traceback (plain text) and the
+    position of the failing cell among the code cells of the source notebook (1-based)."""
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" not in tags:
+            n += 1
+        if "raises-exception" in tags:  # an expected error: execution went on
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return {
+                    "ename": out.get("ename", "Error"),
+                    "evalue": out.get("evalue", ""),
+                    "traceback": strip_ansi("\n".join(out.get("traceback", []))),
+                    "cell": n,
+                }
+    return None
+
+
+def prepare(nb) -> tuple[Any, list[tuple[int, str, str]], dict[str, Any] | None]:
+    """A copy of ``nb`` ready for the reviewer: hidden cells, stderr streams, error outputs
+    and object-repr noise removed; ids added to the h2/h3 headings of HTML outputs.
+
+    Returns (notebook, table of contents as (level, id, text), first error or None).
+    """
+    nb = copy.deepcopy(nb)
+    error = notebook_error(nb)
+    nb.metadata.pop("widgets", None)
+    toc: list[tuple[int, str, str]] = []
+    used: set[str] = set()
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_TAGS or cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "error" or (kind == "stream" and out.get("name") == "stderr"):
+                continue
+            data = out.get("data", {})
+            if kind in ("execute_result", "display_data"):
+                if set(data) == {"text/plain"} and _NOISE.match(_text(data["text/plain"])):
+                    continue
+                if "text/html" in data:
+                    data["text/html"] = _add_heading_ids(_text(data["text/html"]), toc, used)
+            outputs.append(out)
+        cell.outputs = outputs
+        cells.append(cell)
+    nb.cells = cells
+    return nb, toc, error
+
+
+def _add_heading_ids(markup: str, toc: list, used: set[str]) -> str:
+    def repl(m: re.Match) -> str:
+        level, attrs, inner = int(m.group(1)), m.group(2) or "", m.group(3)
+        found = _ID_ATTR.search(attrs)
+        if found:
+            anchor = _html.unescape(found.group(2))
+        else:
+            anchor = f"sec-{len(toc) + 1}"
+            while anchor in used:
+                anchor += "-"
+            attrs = f' id="{anchor}"' + attrs
+        used.add(anchor)
+        text = " ".join(_html.unescape(_TAG.sub("", inner)).split())
+        toc.append((level, anchor, text))
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    return _HEADING.sub(repl, markup)
+
+
+@functools.cache
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_markdown=True,
+        exclude_raw=True,
+        exclude_unknown=True,
+    )
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def render_report(
+    nb,
+    *,
+    title: str,
+    period: str,
+    lang: str = "zh",
+    parameters: dict[str, Any] | None = None,
+    data_path: str = "",
+    fingerprint: str = "",
+    run_time: str = "",
+    commit: str = "",
+    status: str = "ok",
+    error: dict[str, Any] | None = None,
+) -> str:
+    """The reviewer HTML of an executed notebook ``nb`` (a NotebookNode; ``None`` when the
+    notebook never ran, e.g. the kernel did not start, then ``error`` says why).
+
+    ``parameters`` are shown escaped in the header; ``error`` overrides the error found in
+    the notebook (keys ename, evalue, traceback, cell).
+    """
+    import nbformat
+
+    if nb is None:
+        nb = nbformat.v4.new_notebook()
+    nb, toc, found = prepare(nb)
+    error = error or found
+    if error is not None:
+        status = "failed"
+        error = dict(error)
+        error["where"] = t("run_failed_at", lang, cell=error["cell"]) if error.get("cell") else ""
+    meta = [
+        (t("period", lang), period),
+        (t("run_run_time", lang), run_time),
+        (t("run_commit", lang), commit or "—"),
+        (t("run_data", lang), data_path),
+        (t("run_data_fingerprint", lang), fingerprint),
+        (t("run_status", lang), t(f"run_status_{status}", lang)),
+    ]
+    resources = {
+        "lean": {
+            "title": title,
+            "period": period,
+            "html_lang": HTML_LANG.get(lang, lang),
+            "css": css(),
+            "status": status,
+            "meta": meta,
+            "parameters": [(k, _param_text(v)) for k, v in (parameters or {}).items()],
+            "toc": toc,
+            "error": error,
+            "labels": {
+                "parameters": t("run_parameters", lang),
+                "contents": t("run_contents", lang),
+                "failed": t("run_failed_title", lang),
+                "details": t("run_error_details", lang),
+            },
+            "footer": f"lean-analysis · {title} · {period} · {run_time}",
+        },
+        "metadata": {"name": title},
+    }
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+# --------------------------------------------------------------------------- index pages
+@functools.cache
+def _env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def render_period_index(
+    *,
+    period: str,
+    lang: str,
+    reports: list[dict[str, Any]],
+    scorecard: list[dict[str, Any]],
+    meta: list[tuple[str, str]],
+    scorecard_link: str | None = None,
+    scorecard_title: str | None = None,
+    footer: str = "",
+) -> str:
+    """``outputs/<period>/index.html``. ``reports``: dicts with name, title, status, html
+    (relative link or None), duration, note. ``scorecard``: dicts with label, actual, target,
+    status (met/not_met/not_measured or None)."""
+    rows = [{**r, "status_text": t(f"run_status_{r['status']}", lang)} for r in reports]
+    cards = [{**s, "status_text": t(s["status"], lang) if s.get("status") else ""} for s in scorecard]
+    labels = {
+        "columns": [t("run_report", lang), t("run_status", lang), t("run_duration", lang),
+                    t("run_note", lang)],
+        "scorecard": t("run_scorecard", lang),
+        "scorecard_columns": [t("run_figure", lang), t("actual", lang), t("target", lang),
+                              t("run_status", lang)],
+        "no_scorecard": t("run_no_scorecard", lang),
+        "all_periods": t("run_all_periods", lang),
+    }
+    return _env().get_template("period_index.html.j2").render(
+        html_lang=HTML_LANG.get(lang, lang), title=t("run_index_title", lang, period=period),
+        css=css(), meta=meta, reports=rows, scorecard=cards, labels=labels,
+        scorecard_link=scorecard_link, scorecard_title=scorecard_title, footer=footer,
+    )
+
+
+def render_periods_index(*, lang: str, periods: list[dict[str, Any]],
+                         failed: list[dict[str, Any]], footer: str = "") -> str:
+    """``outputs/index.html``. ``periods``: dicts with period, href, status, counts,
+    finished; ``failed``: dicts with folder, href, counts."""
+    rows = [{**p, "status_text": t(f"run_status_{p['status']}", lang)} for p in periods]
+    labels = {
+        "columns": [t("period", lang), t("run_status", lang), t("run_reports_ok", lang),
+                    t("run_finished", lang)],
+        "failed_runs": t("run_failed_runs", lang),
+    }
+    return _env().get_template("periods.html.j2").render(
+        html_lang=HTML_LANG.get(lang, lang), title=t("run_periods_title", lang), css=css(),
+        periods=rows, failed=failed, labels=labels, footer=footer,
+    )

@@ -1,0 +1,101 @@
+"""The reviewer HTML from synthetic executed notebooks (no kernel): what is shown, what is
+left out, the header, the table of contents, the error box, no network."""
+
+from __future__ import annotations
+
+import re
+
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from lean_analysis.report import html as rhtml
+
+EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+def _cell(source, outputs=(), tags=()):
+    c = new_code_cell(source)
+    c.outputs = list(outputs)
+    if tags:
+        c.metadata["tags"] = list(tags)
+    return c
+
+
+def _html(markup):
+    return new_output("display_data", data={"text/html": markup, "text/plain": "<HTML>"})
+
+
+def _notebook():
+    nb = new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.cells = [
+        new_markdown_cell("## analyst note in markdown"),
+        _cell('period = "2026-10"', tags=["parameters"]),
+        _cell('period = "2026-09"', [new_output("stream", name="stdout", text="INJECTED")],
+              tags=["injected-parameters"]),
+        _cell("show things", [
+            _html('<h2 class="la-heading">销量（箱）</h2>'),
+            _html('<h3 id="mine">by brand &amp; area</h3><h2>second &lt;b&gt;</h2>'),
+            new_output("stream", name="stderr", text="UserWarning: hidden"),
+            new_output("stream", name="stdout", text="printed text"),
+            new_output("execute_result", data={"text/plain": "[<matplotlib.lines.Line2D at 0x7f1>]"},
+                       execution_count=3),
+            new_output("execute_result", data={"text/plain": "PosixPath('/x/y.metrics.json')"},
+                       execution_count=4),
+            new_output("display_data", data={
+                "application/javascript": "require(['https://cdn.example.org/x.js'])"}),
+            _html('<img src="data:image/png;base64,iVBORw0KGgo=" alt="fig">'),
+        ]),
+        _cell("debug", [new_output("stream", name="stdout", text="DEBUG ONLY")], tags=["remove_cell"]),
+        _cell("expected", [new_output("error", ename="KeyError", evalue="fine", traceback=[])],
+              tags=["raises-exception"]),
+    ]
+    return nb
+
+
+def test_prepare_keeps_outputs_only_and_builds_the_toc():
+    nb, toc, error = rhtml.prepare(_notebook())
+    assert error is None  # the raises-exception cell is expected
+    assert toc == [(2, "sec-1", "销量（箱）"), (3, "mine", "by brand & area"), (2, "sec-3", "second <b>")]
+    kinds = [o.get("name") or o.output_type for c in nb.cells for o in c.outputs]
+    assert "stderr" not in kinds and "error" not in kinds
+    assert len(nb.cells) == 2 and "widgets" not in nb.metadata
+
+
+def test_render_report_page():
+    page = rhtml.render_report(
+        _notebook(), title="测试 <x>", period="2026-10", lang="zh",
+        parameters={"n": 3, "items": ["a", "<b>"], "data_dir": "data/sample-county"},
+        data_path="data/sample-county", fingerprint="abc123", run_time="2026-11-01 06:00:00",
+        commit="deadbeef")
+    for absent in ("analyst note", "INJECTED", "hidden", "Line2D", "PosixPath", "DEBUG ONLY",
+                   "show things", "cdn.example.org", "<script", "widget-state"):
+        assert absent not in page, absent
+    assert "printed text" in page and 'src="data:image/png;base64,' in page
+    assert "<title>测试 &lt;x&gt; · 2026-10</title>" in page
+    assert '<tr><th><code>items</code></th><td><code>["a", "&lt;b&gt;"]</code></td></tr>' in page
+    assert "<td>abc123</td>" in page and "<td>deadbeef</td>" in page and "<td>完成</td>" in page
+    assert '<li class="la-toc-3"><a href="#mine">by brand &amp; area</a></li>' in page
+    assert 'class="la-failed"' not in page
+    assert not EXTERNAL.search(page) and "http" not in page
+    assert "@media print" in page and '"Noto Sans CJK SC"' in page
+
+
+def test_failed_report_shows_the_error_first():
+    nb = _notebook()
+    nb.cells.append(_cell("boom", [new_output(
+        "error", ename="ValueError", evalue="bad <input>",
+        traceback=["\x1b[0;31mValueError\x1b[0m: bad <input>"])]))
+    page = rhtml.render_report(nb, title="t", period="2026-10", lang="en")
+    assert page.index('class="la-failed"') < page.index('<main class="la-main">')
+    assert "<strong>ValueError</strong>: bad &lt;input&gt;" in page
+    assert "failed in code cell 5" in page  # the injected cell is not counted
+    assert "\x1b" not in page and "[0;31m" not in page
+    assert "<td>failed</td>" in page
+
+
+def test_notebook_that_never_ran():
+    page = rhtml.render_report(None, title="t", period="2026-10", lang="zh", error={
+        "ename": "RuntimeError", "evalue": "Kernel didn't respond in 180 seconds",
+        "traceback": "", "cell": None})
+    assert "本报告运行失败" in page
+    assert "<strong>RuntimeError</strong>: Kernel didn't respond in 180 seconds" in page

@@ -1,0 +1,107 @@
+"""The real monthly batch (params/monthly.yaml) end to end on the small sample, with every
+report notebook that exists at the time, and `pytest --nbval-lax` over notebooks/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from lean_analysis import config, runner
+from lean_analysis.params import load_batch, load_targets
+
+PERIOD = "2026-10"  # the sample's last full month
+EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.I)
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+BATCH = load_batch(config.BATCH_FILE)
+PRESENT = [r for r in BATCH.reports if r.notebook.exists()]
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+pytestmark = [
+    pytest.mark.notebooks,
+    pytest.mark.skipif(not PRESENT, reason="no report notebook of params/monthly.yaml exists yet"),
+]
+
+
+@pytest.fixture(scope="module")
+def real_run(small_dir, tmp_path_factory):
+    """Run params/monthly.yaml restricted to the notebooks present, in Chinese."""
+    tmp = tmp_path_factory.mktemp("real")
+    doc = yaml.safe_load(config.BATCH_FILE.read_text(encoding="utf-8"))
+    names = {r.name for r in PRESENT}
+    entries = []
+    for r in doc["reports"]:
+        if r["name"] in names:  # absolute paths: the batch file is written elsewhere
+            e = dict(r, notebook=str(config.PROJECT_ROOT / r.get("notebook", f"notebooks/{r['name']}.ipynb")))
+            if r.get("params"):
+                e["params"] = str(config.PROJECT_ROOT / r["params"])
+            entries.append(e)
+    doc["reports"] = entries
+    batch = tmp / "monthly.yaml"
+    batch.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    res = runner.run_batch(batch, period=PERIOD, data=small_dir, outputs=tmp / "outputs",
+                           lang="zh", progress=False)
+    return res, tmp / "outputs" / PERIOD
+
+
+def test_every_report_runs(real_run):
+    res, _ = real_run
+    failed = {r.name: r.note for r in res.reports if r.status != "ok"}
+    assert failed == {}
+    assert res.exit_code == 0 and res.published
+
+
+def test_reviewer_html_of_every_report(real_run, small_truth, small_tables):
+    res, folder = real_run
+    raw = [*small_truth["escape"]["comments"]]
+    names = small_tables["customers"].set_index("customer_id")["customer_name"]
+    raw += [names[c] for c in small_truth["escape"]["customer_ids"]]
+    assert any("<script>" in v for v in raw)
+    for r in res.reports:
+        page = (folder / f"{r.name}.html").read_text(encoding="utf-8")
+        assert "jp-InputArea" not in page, r.name  # no code
+        assert "injected-parameters" not in page and "output_dir" not in page, r.name
+        assert not EXTERNAL.search(page), r.name  # nothing from the network
+        assert "<script" not in page.lower(), r.name
+        assert 'class="la-params"' in page and f"<td>{small_tables.fingerprint}</td>" in page
+        assert len(HAN.findall(page)) > 20, r.name  # Chinese text (lang zh)
+        for value in raw:  # data values with markup never appear unescaped
+            assert value not in page, (r.name, value)
+
+
+def test_index_has_the_scorecard_headline(real_run):
+    res, folder = real_run
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    for r in res.reports:
+        assert f'href="{r.name}.html"' in index
+    score = next((s for s in BATCH.reports if s.scorecard), None)
+    if score is None or score not in PRESENT:
+        pytest.skip("the scorecard report is not there yet")
+    metrics = json.loads((folder / f"{score.name}.metrics.json").read_text(encoding="utf-8"))
+    with_target = [k for k, v in metrics["figures"].items() if isinstance(v, dict) and "target" in v]
+    assert len(with_target) == len(load_targets())  # one headline row per yearly target
+    table = index[index.index("la-scorecard"):]
+    assert table.count("<tr>") == 1 + len(with_target)
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no notebook yet")
+def test_nbval_lax_over_notebooks(small_dir, tmp_path):
+    """`pytest --nbval-lax notebooks/`: every notebook runs top to bottom with its default
+    parameters. The data are the small sample (LEAN_ANALYSIS_DATA) and the project folder a
+    scratch copy of params/ (LEAN_ANALYSIS_HOME), so nothing is written under outputs/."""
+    home = tmp_path / "home"
+    shutil.copytree(config.PARAMS_DIR, home / "params")
+    env = {**os.environ, "LEAN_ANALYSIS_HOME": str(home), "LEAN_ANALYSIS_DATA": str(small_dir)}
+    cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q",
+           "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tmp_path),
+           *map(str, NOTEBOOKS)]
+    done = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and " failed" not in done.stdout
