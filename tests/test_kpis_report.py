@@ -1,0 +1,116 @@
+"""The overview's display layer (report/plots_overview.py) on the hand-made tables of
+test_kpis.py: labels, cards, metrics for the run index, and the figures."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pandas as pd
+import pytest
+from test_kpis import (  # the toy county of test_kpis.py
+    CUSTOMER_ORDERS,
+    NEW_ORDERS,
+    SALES_ORDERS,
+    TARGETS,
+    make_tables,
+    programmes,
+    survey_metrics,
+)
+
+from lean_analysis import kpis
+from lean_analysis.report import plots_overview as po
+from lean_analysis.report.metrics import read_metrics, write_metrics
+
+
+@pytest.fixture
+def sales_tables(tmp_path):
+    return make_tables(tmp_path, SALES_ORDERS)
+
+
+def test_sales_table_labels_top_and_total(sales_tables):
+    by_brand = kpis.sales(sales_tables, "2026-02", by="brand")
+    total = kpis.sales(sales_tables, "2026-02")
+    tbl, fmts = po.sales_table(by_brand, "brand", "zh", top=1, total=total)
+    # 2026-02: 白沙 1.2 cases, 芙蓉王 0.8, 红塔山 0 → top 1 + "others" (2) + total
+    assert list(tbl.iloc[:, 0]) == ["白沙", "其他 2 个", "合计"]
+    cases = tbl["销量（箱）"]
+    assert list(cases) == [pytest.approx(1.2), pytest.approx(0.8), pytest.approx(2.0)]
+    # others: 芙蓉王 + 红塔山, a year before 1.6 + 1.0 cases → YoY 0.8 ÷ 2.6 − 1
+    yoy = tbl["销量（箱） 同比"].iloc[1]
+    assert yoy == pytest.approx(0.8 / 2.6 - 1)
+    assert fmts["销量（箱） 同比"](yoy) == f"{(0.8 / 2.6 - 1) * 100:+.1f}%"
+    pc, _ = po.sales_table(kpis.sales(sales_tables, "2026-02", by="price_class"), "price_class", "en")
+    # class 2 (红塔山) sold only a year before: listed with 0 cases
+    assert list(pc["price class"]) == ["price class 1", "price class 2", "price class 3"]
+
+
+def test_headline_cards_and_metrics(sales_tables):
+    head = kpis.headline(sales_tables, "2026-02")
+    cards = {c["label"]: c for c in po.headline_cards(head, "en")}
+    # cases 2 vs 1 and 5: +100 % MoM, −60 % YoY; key share 0.8 vs 0.8 (Jan) and
+    # 145,000 ÷ 175,000 = 0.8286 (2025-02) → +0.00 pp, −2.86 pp
+    assert cards["sales (cases)"]["note"] == "MoM +100.0% · YoY -60.0%"
+    assert cards["key-brand sales share"]["note"] == "MoM +0.00 pp · YoY -2.86 pp"
+    figs = po.headline_metrics(head)
+    assert figs["month_sales_cases"]["value"] == 2.0 and figs["month_sales_cases"]["prev_year"] == 5.0
+    assert all("target" not in f for f in figs.values())      # not scorecard headline figures
+    assert figs["month_active_customers"]["definition"].endswith("months M-3 .. M-1 of month M")
+
+
+def test_scorecard_metrics_feed_the_run_index(tmp_path):
+    from lean_analysis.runner import scorecard_rows
+
+    (tmp_path / "data").mkdir()
+    tables = make_tables(tmp_path / "data", NEW_ORDERS,
+                         **programmes(("P1", "新品培育", "", "NEW", ["A", "E"])))
+    sc = kpis.scorecard(tables, "2026-10", TARGETS, {"03_satisfaction_survey": survey_metrics(91.2)})
+    figs = po.scorecard_metrics(sc)
+    assert list(figs) == [f"scorecard_{k}" for k in TARGETS]
+    m = figs["scorecard_retailer_margin"]
+    assert (m["target"], m["status"], m["unit"]) == (11.2, "met", "%")
+    assert [f["order"] for f in figs.values()] == [0, 1, 2, 3, 4]
+    assert m["value"] == pytest.approx(100 * 192 / 1692)
+    assert figs["scorecard_target_on_shelf_rate"]["value"] is None
+    assert figs["scorecard_target_on_shelf_rate"]["status"] == "not_measured"
+    write_metrics(tmp_path, "00_monthly_overview", "2026-10", figs)
+    rows = scorecard_rows(read_metrics(tmp_path, "00_monthly_overview"), "zh")
+    # TARGETS has no labels: the common texts name two of them, the rest keep their key
+    assert {r["label"]: r["status"] for r in rows} == {
+        "零售户毛利率": "met", "satisfaction": "met", "重点品牌销售比重": "met",
+        "new_product_coverage": "not_met", "target_on_shelf_rate": "not_measured"}
+    table = po.scorecard_table(sc, "zh")
+    assert list(table["状态"]) == ["达成", "达成", "达成", "未达成", "未测量"]
+    assert table["目标值"].iloc[0] == "≥ 11.20%"
+    assert table["考核指标"].iloc[0] == "零售户毛利率"
+    assert table["说明"].iloc[4] == "本期没有 02_brand_cultivation 报告的指标"
+    cards = po.scorecard_cards(sc, "en")
+    assert cards[3]["label"] == "new_product_coverage" and cards[3]["status"] == "not_met"
+    assert math.isclose(cards[3]["value"], 75.0)
+
+
+def test_figures_render_with_the_cjk_font(tmp_path, sales_tables):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "c").mkdir()
+    cust = make_tables(tmp_path / "c", CUSTOMER_ORDERS)
+    scores = pd.DataFrame({"manager_id": ["M1", "M2"], "score": [90.0, float("nan")],
+                           "ytd_mean": [85.0, 70.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # a missing glyph is a UserWarning
+        figs = [
+            po.trend_cases(kpis.monthly_sales(sales_tables, "2026-02", by="price_class"), "zh"),
+            po.trend_mix(kpis.monthly_indicators(sales_tables, "2026-02"), "zh",
+                         targets={"key_brand_share": 0.895, "retailer_margin": 0.112}),
+            po.sales_compare(kpis.sales(sales_tables, "2026-02", by="brand"), "brand", "zh"),
+            po.coverage_bars(kpis.product_indicators(cust, "2026-10"), "zh"),
+            po.manager_bars(scores, "zh"),
+        ]
+        for fig in figs:
+            fig.canvas.draw()
+    assert [len(f.axes) for f in figs] == [1, 3, 1, 1, 1]
+    for fig in figs:
+        plt.close(fig)
