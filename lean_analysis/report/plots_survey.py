@@ -1,0 +1,499 @@
+"""Figures, display tables, cards and metrics of the satisfaction-survey report
+(notebooks/03_satisfaction_survey.ipynb).
+
+Inputs are the DataFrames and result objects of :mod:`lean_analysis.survey` (this module
+computes nothing new: it labels, formats and draws; it imports no analysis module). Every
+reviewer-facing word comes from ``report/texts/survey.yaml`` and ``common.yaml`` in the
+chosen language. Plots use the shared theme and return the figure; tables come back as
+``(DataFrame, formats)`` for ``show.table``, which escapes every cell (comments included).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from lean_analysis.report.metrics import metric
+from lean_analysis.report.texts import t
+from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
+
+REPORT = "03_satisfaction_survey"
+# Dimension names of survey_items (zh) -> text key of DESIGN §7.
+DIMENSION_KEYS = {"货源供应": "supply", "订货服务": "ordering", "配送服务": "delivery",
+                  "客户经理服务": "manager", "品牌宣传": "promotion", "投诉处理": "complaints",
+                  "市场管理": "market"}
+# Comment themes (survey.comments.THEMES) -> text key.
+THEME_KEYS = {"货源紧张": "sv_theme_supply", "订货不便": "sv_theme_ordering",
+              "配送问题": "sv_theme_delivery", "客户经理": "sv_theme_manager",
+              "品牌宣传": "sv_theme_promotion", "投诉处理": "sv_theme_complaints",
+              "市场秩序": "sv_theme_market"}
+QUADRANT_COLOURS = {"fix_first": STATUS_COLOURS["not_met"], "keep_up": STATUS_COLOURS["met"],
+                    "low_priority": "#8c8c8c", "possible_overkill": PALETTE[0]}
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+# --------------------------------------------------------------------------- labels
+def dim_label(name: str, lang: str = "zh") -> str:
+    """A dimension's label: the DESIGN §7 word in ``lang`` for the seven standard
+    dimensions, else the name as given."""
+    key = DIMENSION_KEYS.get(str(name))
+    return t(f"dim_{key}", lang) if key else str(name)
+
+
+def theme_label(name: str, lang: str = "zh") -> str:
+    key = THEME_KEYS.get(str(name))
+    return t(key, lang) if key else str(name)
+
+
+def variable_label(name: str, lang: str = "zh") -> str:
+    """index / satisfied / overall_score / a dimension."""
+    fixed = {"index": "satisfaction_index", "satisfied": "satisfied_share",
+             "overall_score": "sv_overall_score"}
+    return t(fixed[name], lang) if name in fixed else dim_label(name, lang)
+
+
+def segment_label(value: Any, by: str, lang: str = "zh") -> str:
+    if by == "area" and str(value) in ("urban", "rural"):
+        return t(str(value), lang)
+    if by == "is_modern_terminal":
+        return t("show_yes" if bool(value) else "show_no", lang)
+    return str(value)
+
+
+def segment_title(by: str, lang: str = "zh") -> str:
+    """The heading of a segment table: "By area" …"""
+    key = f"sv_segment_by_{by}"
+    from lean_analysis.report.texts import keys
+
+    return t(key, lang) if key in keys() else str(by)
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return "—" if _missing(x) else f"{x * 100:.{digits}f}%"
+
+
+def _level(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+# --------------------------------------------------------------------------- text
+def intro_text(wave: str, prev: str | None, weights: str, level: float, lang: str) -> str:
+    w = t(f"sv_weights_{weights}", lang) if weights in ("items", "equal", "drivers") else weights
+    return t("sv_intro", lang, wave=wave, prev=prev or t("sv_no_prev", lang), weights=w,
+             level=_level(level))
+
+
+def definitions_text(items: pd.DataFrame, lang: str = "zh") -> str:
+    """The scoring definitions, with the overall question's top two boxes."""
+    o = items[items["item_id"] == "overall"].iloc[0]
+    hi = int(o["scale_max"])
+    return t("sv_definitions", lang, top=f"{hi - 1}–{hi}")
+
+
+def target_text(cmp: Mapping[str, Any], compared: str, target_spec: Mapping[str, Any],
+                level: float, lang: str = "zh") -> str:
+    """Which figure the target is compared with, and the comparison in words."""
+    share = compared == "satisfied_share"
+    fmt = (lambda x: _pct(x, 1)) if share else (lambda x: "—" if _missing(x) else f"{x:.1f}")
+    unit = str(target_spec.get("unit", ""))
+    tv = target_spec.get("value")
+    target_raw = f"{tv:g}" + ("%" if unit in ("%",) else "") if tv is not None else "—"
+    label = target_spec.get(f"label_{lang}") or t("satisfaction_index", lang)
+    sym = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+    head = t("sv_compared_share" if share else "sv_compared_index", lang,
+             target_text=f"{label} {sym.get(target_spec.get('direction', '>='), '≥')} "
+                         f"{target_raw}")
+    body = t("sv_target_result", lang,
+             figure=t("satisfied_share" if share else "satisfaction_index", lang),
+             actual=fmt(cmp["actual"]), level=_level(level), low=fmt(cmp["ci_low"]),
+             high=fmt(cmp["ci_high"]), direction=cmp["direction"].replace(">=", "≥")
+             .replace("<=", "≤"), target=fmt(cmp["target"]),
+             status=t(f"sv_status_{cmp['status']}", lang),
+             where=t(f"sv_where_{cmp['interval']}", lang), prob=_pct(cmp["prob_meeting"]))
+    return f"{head}\n\n{body}"
+
+
+def unreliable_text(rel: pd.DataFrame, threshold: float, lang: str = "zh") -> tuple[str, bool]:
+    """(text, any_unreliable) for the reliability table of ``survey.reliability_table``."""
+    bad = rel[rel["unreliable"]]
+    if len(bad):
+        return t("sv_unreliable", lang, dims="、".join(dim_label(d, lang)
+                                                        for d in bad["dimension"])), True
+    return t("sv_all_reliable", lang, threshold=threshold), False
+
+
+def fix_first_text(ipa: pd.DataFrame, lang: str = "zh") -> str:
+    fix = ipa[ipa["quadrant"] == "fix_first"]
+    if fix.empty:
+        return t("sv_fix_first_none", lang)
+    sep = "、" if lang == "zh" else ", "
+    return t("sv_fix_first", lang, dims=sep.join(dim_label(d, lang) for d in fix["dimension"]))
+
+
+def comments_text(themes: pd.DataFrame, lang: str = "zh") -> str:
+    a = themes.attrs
+    return t("sv_comments_note", lang, n=a.get("n_comments", 0), empty=a.get("n_empty", 0),
+             unthemed=a.get("n_unthemed", 0))
+
+
+# --------------------------------------------------------------------------- cards
+def headline_cards(idx, share, cmp: Mapping[str, Any], compared: str, level: float,
+                   lang: str = "zh") -> list[dict[str, Any]]:
+    """Cards: the index and the satisfied share with intervals; the one the target is
+    compared with carries target, status and the probability of meeting it."""
+    cards = []
+    for key, est, fmt, is_share in (("satisfaction_index", idx, ",.1f", False),
+                                    ("satisfied_share", share, "percent", True)):
+        lo = _pct(est.ci_low, 1) if is_share else f"{est.ci_low:.1f}"
+        hi = _pct(est.ci_high, 1) if is_share else f"{est.ci_high:.1f}"
+        card: dict[str, Any] = {"label": t(key, lang), "value": est.estimate, "format": fmt,
+                                "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"}
+        if key == compared:
+            card["target"] = cmp["target"]
+            card["status"] = cmp["status"]
+            card["note"] += f" · {t('sv_prob_meeting', lang)} {_pct(cmp['prob_meeting'])}"
+        cards.append(card)
+    return cards
+
+
+# --------------------------------------------------------------------------- tables
+def strata_display(strata: pd.DataFrame, cols: list[str], lang: str = "zh"):
+    label = [" / ".join(segment_label(r[c], c, lang) for c in cols) for _, r in strata.iterrows()]
+    out = pd.DataFrame({t("sv_stratum", lang): label,
+                        t("sv_population", lang): strata["N_h"].to_numpy(),
+                        t("sv_respondents", lang): strata["n_h"].to_numpy(),
+                        t("sv_fraction", lang): strata["fraction"].to_numpy(),
+                        t("sv_weight", lang): strata["weight"].to_numpy()})
+    return out, {t("sv_fraction", lang): "percent", t("sv_weight", lang): ",.2f"}
+
+
+def response_display(counts: pd.DataFrame, items: pd.DataFrame, lang: str = "zh"):
+    labels = items.set_index("item_id")[f"label_{lang}"]
+    out = pd.DataFrame({
+        t("sv_item", lang): [labels.get(i, i) for i in counts["item_id"]],
+        t("sv_dimension", lang): [variable_label("overall_score", lang) if d == "overall"
+                                  else dim_label(d, lang) for d in counts["dimension"]],
+        t("sv_answered", lang): counts["answered"].to_numpy(),
+        t("sv_missing", lang): counts["missing"].to_numpy(),
+        t("sv_missing_share", lang): counts["missing_share"].to_numpy(),
+    })
+    return out, {t("sv_missing_share", lang): "percent"}
+
+
+def estimate_display(est: pd.DataFrame, lang: str = "zh", label_col: str = "variable"):
+    """Rows of ``survey.design_means`` / ``design_by`` (estimate, se, ci, n, deff)."""
+    out = pd.DataFrame({
+        t("sv_dimension", lang): [variable_label(v, lang) for v in est[label_col]],
+        t("sv_estimate", lang): est["estimate"].to_numpy(),
+        t("sv_se", lang): est["se"].to_numpy(),
+        t("sv_ci_low", lang): est["ci_low"].to_numpy(),
+        t("sv_ci_high", lang): est["ci_high"].to_numpy(),
+        t("sv_n", lang): est["n"].to_numpy(),
+        t("sv_deff", lang): est["deff"].to_numpy(),
+    })
+    fm = {t(k, lang): ",.1f" for k in ("sv_estimate", "sv_ci_low", "sv_ci_high")}
+    fm.update({t("sv_se", lang): ",.2f", t("sv_deff", lang): ",.2f"})
+    return out, fm
+
+
+def change_display(changes: pd.DataFrame, lang: str = "zh"):
+    rows = []
+    for _, r in changes.iterrows():
+        share = r["variable"] == "satisfied"
+        f = (lambda x: _pct(x, 1)) if share else (lambda x: f"{x:.1f}")
+        d = (lambda x: f"{x * 100:+.1f} pp") if share else (lambda x: f"{x:+.1f}")
+        rows.append({t("sv_figure", lang): variable_label(r["variable"], lang),
+                     t("sv_prev_value", lang) + f" ({r['prev_wave']})": f(r["prev"]),
+                     t("sv_curr_value", lang) + f" ({r['wave']})": f(r["curr"]),
+                     t("sv_change", lang): d(r["estimate"]),
+                     t("sv_interval", lang): f"{d(r['ci_low'])} … {d(r['ci_high'])}",
+                     t("sv_p_value", lang): r["p_value"]})
+    return pd.DataFrame(rows), {t("sv_p_value", lang): ",.3f"}
+
+
+def reliability_display(rel: pd.DataFrame, lang: str = "zh"):
+    out = pd.DataFrame({
+        t("sv_dimension", lang): [dim_label(d, lang) for d in rel["dimension"]],
+        t("sv_k", lang): rel["k"].to_numpy(), t("sv_n", lang): rel["n"].to_numpy(),
+        t("sv_alpha", lang): rel["alpha"].to_numpy(),
+        t("sv_ci_low", lang): rel["ci_low"].to_numpy(),
+        t("sv_ci_high", lang): rel["ci_high"].to_numpy(),
+        t("sv_flag", lang): [t("sv_single_item", lang) if note == "single item" else
+                             t("show_yes" if bad else "show_no", lang)
+                             for bad, note in zip(rel["unreliable"], rel["note"], strict=True)],
+    })
+    return out, {t(k, lang): ",.3f" for k in ("sv_alpha", "sv_ci_low", "sv_ci_high")}
+
+
+def item_display(per_item: pd.DataFrame, items: pd.DataFrame, lang: str = "zh"):
+    labels = items.set_index("item_id")[f"label_{lang}"]
+    out = pd.DataFrame({
+        t("sv_dimension", lang): [dim_label(d, lang) for d in per_item["dimension"]],
+        t("sv_item", lang): [labels.get(i, i) for i in per_item["item_id"]],
+        t("sv_item_total", lang): per_item["item_total_r"].to_numpy(),
+        t("sv_alpha_if_deleted", lang): per_item["alpha_if_deleted"].to_numpy(),
+        t("sv_raises_alpha", lang): per_item["raises_alpha"].to_numpy(),
+    })
+    return out, {t("sv_item_total", lang): ",.3f", t("sv_alpha_if_deleted", lang): ",.3f"}
+
+
+def driver_display(ipa: pd.DataFrame, lang: str = "zh"):
+    out = pd.DataFrame({
+        t("sv_priority", lang): ipa["priority"].to_numpy(),
+        t("sv_dimension", lang): [dim_label(d, lang) for d in ipa["dimension"]],
+        t("sv_importance", lang): ipa["importance"].to_numpy(),
+        t("sv_performance", lang): ipa["performance"].to_numpy(),
+        t("sv_quadrant", lang): [t(f"sv_q_{q}", lang) for q in ipa["quadrant"]],
+    })
+    return out, {t("sv_importance", lang): "percent", t("sv_performance", lang): ",.1f"}
+
+
+def segment_display(dom: pd.DataFrame, diffs: pd.DataFrame, by: str, lang: str = "zh"):
+    """Domain estimates of ``survey.design_by`` joined to ``segment_differences`` (vs rest)."""
+    d = diffs.set_index("segment")
+    keys = [str(v) for v in dom[by]]
+    out = pd.DataFrame({
+        t("sv_segment", lang): [segment_label(v, by, lang) for v in dom[by]],
+        t("sv_estimate", lang): dom["estimate"].to_numpy(),
+        t("sv_ci_low", lang): dom["ci_low"].to_numpy(),
+        t("sv_ci_high", lang): dom["ci_high"].to_numpy(),
+        t("sv_n", lang): dom["n"].to_numpy(),
+        t("sv_vs_rest", lang): [d["difference"].get(k, math.nan) for k in keys],
+        t("sv_p_adjusted", lang): [d["p_adjusted"].get(k, math.nan) for k in keys],
+        t("sv_significant", lang): [bool(d["significant"].get(k, False)) for k in keys],
+    })
+    fm = {t(k, lang): ",.1f" for k in ("sv_estimate", "sv_ci_low", "sv_ci_high")}
+    fm[t("sv_vs_rest", lang)] = "{:+.1f}"
+    fm[t("sv_p_adjusted", lang)] = ",.3f"
+    return out, fm
+
+
+def league_display(league: pd.DataFrame, manager: str = "manager_id", lang: str = "zh"):
+    out = pd.DataFrame({
+        t("sv_rank", lang): league["rank"].to_numpy(),
+        t("sv_manager", lang): league[manager].to_numpy(),
+        t("sv_n", lang): league["n"].to_numpy(),
+        t("sv_raw_mean", lang): league["raw_mean"].to_numpy(),
+        t("sv_shrunk", lang): league["shrunk"].to_numpy(),
+        t("sv_ci_low", lang): league["ci_low"].to_numpy(),
+        t("sv_ci_high", lang): league["ci_high"].to_numpy(),
+        t("sv_shrinkage", lang): league["shrinkage"].to_numpy(),
+        t("sv_rank_raw", lang): league["rank_raw"].to_numpy(),
+    })
+    fm = {t(k, lang): ",.1f" for k in ("sv_raw_mean", "sv_shrunk", "sv_ci_low", "sv_ci_high")}
+    fm[t("sv_shrinkage", lang)] = ",.2f"
+    return out, fm
+
+
+def theme_display(themes: pd.DataFrame, lang: str = "zh"):
+    out = pd.DataFrame({
+        t("sv_theme", lang): [theme_label(x, lang) for x in themes["theme"]],
+        t("sv_dimension", lang): [dim_label(d, lang) for d in themes["dimension"]],
+        t("sv_mentions", lang): themes["mentions"].to_numpy(),
+        t("sv_complaints", lang): themes["complaints"].to_numpy(),
+        t("sv_complaint_share", lang): themes["complaint_share"].to_numpy(),
+    })
+    return out, {t("sv_complaint_share", lang): "percent"}
+
+
+def keyword_display(kw: pd.DataFrame, lang: str = "zh"):
+    """One row per dimension: its frequent words with counts ("送货 (12)、太慢 (9)")."""
+    sep = "、" if lang == "zh" else ", "
+    rows = []
+    for dim, g in kw.groupby("dimension", sort=False):
+        words = sep.join(f"{w} ({n})" for w, n in zip(g["token"], g["comments"], strict=True))
+        rows.append({t("sv_dimension", lang): dim_label(dim, lang), t("sv_token", lang): words})
+    return pd.DataFrame(rows, columns=[t("sv_dimension", lang), t("sv_token", lang)]), {}
+
+
+def example_display(ex: pd.DataFrame, lang: str = "zh"):
+    """Example comments as RAW text: ``show.table`` escapes every cell."""
+    out = pd.DataFrame({
+        t("sv_theme", lang): [theme_label(x, lang) for x in ex["theme"]],
+        t("sv_complaint", lang): ex["complaint"].to_numpy(),
+        t("sv_comment", lang): ex["comment"].to_numpy(),
+    })
+    return out, {t("sv_comment", lang): "text"}
+
+
+# --------------------------------------------------------------------------- figures
+def dimension_plot(est: pd.DataFrame, lang: str = "zh"):
+    """Horizontal bars of the dimension scores with their intervals (``design_means``)."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    d = est.sort_values("estimate")
+    y = range(len(d))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.2))
+    ax.barh(list(y), d["estimate"], color=PALETTE[0], alpha=0.8)
+    ax.errorbar(d["estimate"], list(y), xerr=[d["estimate"] - d["ci_low"],
+                                              d["ci_high"] - d["estimate"]],
+                fmt="none", ecolor="#333333", capsize=3, lw=1)
+    for yi, v in zip(y, d["estimate"], strict=True):
+        ax.text(v + 0.3, yi + 0.25, f"{v:.1f}", va="center", fontsize=9)
+    ax.set_yticks(list(y), [variable_label(v, lang) for v in d["variable"]])
+    lo = max(0.0, math.floor(float(d["ci_low"].min()) / 5) * 5 - 5)
+    ax.set_xlim(lo, 100)
+    ax.set_xlabel(t("sv_performance", lang))
+    fig.tight_layout()
+    return fig
+
+
+def ipa_plot(ipa: pd.DataFrame, lang: str = "zh"):
+    """Importance (share of R²) against performance (score), quadrants split at the cuts
+    stored in ``ipa.attrs`` (``survey.ipa_table``)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    use_theme()
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for q, colour in QUADRANT_COLOURS.items():
+        g = ipa[ipa["quadrant"] == q]
+        if len(g):
+            ax.scatter(g["importance"], g["performance"], s=80, color=colour,
+                       label=t(f"sv_q_{q}", lang), zorder=3)
+    ax.margins(x=0.15, y=0.08)
+    ci, cp = ipa.attrs.get("importance_cut"), ipa.attrs.get("performance_cut")
+    if ci is not None:
+        ax.axvline(ci, ls="--", color="#777777", lw=1)
+    if cp is not None:
+        ax.axhline(cp, ls="--", color="#777777", lw=1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(t("sv_importance", lang))
+    ax.set_ylabel(t("sv_performance", lang))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
+    order = ipa.sort_values("performance", ascending=False)
+    _place_labels(fig, ax, order["importance"], order["performance"],
+                  [dim_label(d, lang) for d in order["dimension"]])
+    return fig
+
+
+def _place_labels(fig, ax, xs, ys, labels) -> None:
+    """Annotate points, trying a few positions around each so no two labels overlap."""
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    spots = [(10, 8, "left", "bottom"), (-10, 8, "right", "bottom"), (10, -8, "left", "top"),
+             (-10, -8, "right", "top"), (0, 22, "center", "bottom"), (0, -22, "center", "top"),
+             (28, -30, "left", "top"), (-28, 30, "right", "bottom")]
+    line = {"arrowstyle": "-", "lw": 0.6, "color": "#888888", "shrinkA": 0, "shrinkB": 5}
+    for x, y, text in zip(xs, ys, labels, strict=True):
+        for k, (dx, dy, ha, va) in enumerate(spots):
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                              ha=ha, va=va, fontsize=10, arrowprops=line)
+            box = ann.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in boxes) or k == len(spots) - 1:
+                boxes.append(box)
+                break
+            ann.remove()
+
+
+def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang: str = "zh"):
+    """Point and interval per segment (``survey.design_by``); ``overall`` as a dashed line."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    d = dom.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.4))
+    y = list(range(len(d)))
+    ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
+                fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3)
+    if overall is not None:
+        ax.axvline(overall, ls="--", color="#777777", lw=1)
+    ax.set_yticks(y, [segment_label(v, by, lang) for v in d[by]])
+    ax.set_xlabel(t("satisfaction_index", lang))
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "zh"):
+    """Managers ordered by the shrunk index: shrunk value with interval, raw mean as a
+    hollow dot (the arrow of the shrinkage)."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    d = league.sort_values("rank").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.4))
+    y = list(range(len(d)))
+    ax.errorbar(d["shrunk"], y, xerr=[d["shrunk"] - d["ci_low"], d["ci_high"] - d["shrunk"]],
+                fmt="o", color=PALETTE[0], capsize=2, label=t("sv_shrunk", lang))
+    ax.scatter(d["raw_mean"], y, facecolors="none", edgecolors=PALETTE[1],
+               label=t("sv_raw_mean", lang), zorder=3)
+    mu = league.attrs.get("mu")
+    if mu is not None:
+        ax.axvline(mu, ls="--", color="#777777", lw=1)
+    ax.set_yticks(y, [f"{m} (n={n})" for m, n in zip(d[manager], d["n"], strict=True)])
+    ax.invert_yaxis()
+    ax.set_xlabel(t("satisfaction_index", lang))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def theme_plot(themes: pd.DataFrame, lang: str = "zh"):
+    """Mentions and complaints per theme (``survey.theme_counts``)."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    d = themes.reset_index(drop=True)
+    y = list(range(len(d)))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.2))
+    ax.barh([v - 0.2 for v in y], d["mentions"], height=0.4, color=PALETTE[0],
+            label=t("sv_mentions", lang))
+    ax.barh([v + 0.2 for v in y], d["complaints"], height=0.4,
+            color=STATUS_COLOURS["not_met"], label=t("sv_complaints", lang))
+    ax.set_yticks(y, [theme_label(x, lang) for x in d["theme"]])
+    ax.invert_yaxis()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- metrics
+def survey_metrics(idx, share, cmp: Mapping[str, Any], compared: str,
+                   dims: pd.DataFrame, level: float,
+                   changes: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+    """Figures for metrics.json: ``satisfaction_index`` (0–100) and ``satisfied_share``
+    (0–1) with SE, interval, n and (for the one compared with the target) target, status
+    and probability of meeting it; one ``dimension_<key>`` per dimension; the change of
+    the index since the previous wave when there is one."""
+    def est_extra(e) -> dict[str, Any]:
+        return {"se": e.se, "ci_low": e.ci_low, "ci_high": e.ci_high, "level": level,
+                "n": e.n, "deff": e.deff}
+
+    figs: dict[str, dict[str, Any]] = {}
+    tgt = {"target": cmp["target"], "direction": cmp["direction"], "status": cmp["status"],
+           "prob_meeting": cmp["prob_meeting"]}
+    figs["satisfaction_index"] = metric(
+        idx.estimate, "index",
+        "design-based mean of the respondent index (weighted item scores 0–100) over the "
+        "wave's frame; stratified weights, linearised SE with fpc",
+        **est_extra(idx), **(tgt if compared == "satisfaction_index" else {}))
+    figs["satisfied_share"] = metric(
+        share.estimate, "share",
+        "design-based share answering the overall question in its top two boxes; "
+        "logit interval as R svyciprop" if share.method == "logit" else
+        "design-based share answering the overall question in its top two boxes; Wilson "
+        "interval on the effective sample size",
+        **est_extra(share), **(tgt if compared == "satisfied_share" else {}))
+    for _, r in dims.iterrows():
+        key = DIMENSION_KEYS.get(str(r["variable"]), str(r["variable"]))
+        figs[f"dimension_{key}"] = metric(
+            r["estimate"], "index", f"design-based mean dimension score: {r['variable']}",
+            se=r["se"], ci_low=r["ci_low"], ci_high=r["ci_high"], level=level, n=r["n"])
+    if changes is not None and len(changes):
+        c = changes.set_index("variable")
+        if "index" in c.index:
+            r = c.loc["index"]
+            figs["satisfaction_index_change"] = metric(
+                r["estimate"], "index", f"satisfaction index {r['wave']} − {r['prev_wave']} "
+                "(independent samples)", se=r["se"], ci_low=r["ci_low"], ci_high=r["ci_high"],
+                p_value=r["p_value"])
+    return figs
