@@ -1,0 +1,268 @@
+"""One call per programme: the evaluation the brand-cultivation report shows.
+
+:func:`evaluate_programme` chains the steps of the report for one programme up to the
+report's month: the customer × month panel of the programme's product(s) (SQL), the matched
+comparison customers, the effect (:func:`~lean_analysis.brand.effect.estimate_effect`:
+synthetic control for a handful of targets, DiD otherwise), the indicators of targets and
+comparison customers, the targets' shelves, and the power of a next programme.
+:func:`new_product_status` gives the new specifications against the 100 % targets.
+Nothing is printed or plotted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lean_analysis.brand.effect import EffectResult, estimate_effect
+from lean_analysis.brand.indicators import (
+    indicator_panel,
+    latest_shelf_status,
+    new_product_launches,
+)
+from lean_analysis.brand.matching import match_comparison
+from lean_analysis.brand.panel import (
+    cultivation_panel,
+    order_lines,
+    pre_period_mean,
+    programme_info,
+    shelf_checks,
+)
+from lean_analysis.brand.power import mde_did, panel_variance_inputs, required_treated_did
+
+
+@dataclass
+class ProgrammeEvaluation:
+    """Everything the report shows for one programme (see :func:`evaluate_programme`)."""
+
+    programme_id: str
+    name: str
+    kind: str
+    item: str  # "product_id" or "brand": the column the programme's item lives in
+    items: list
+    product_ids: list
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+    as_of: pd.Timestamp
+    status: str  # "evaluated" | "not_started" | "too_short"
+    reason: str
+    targets: list
+    comparison: pd.DataFrame
+    panel: pd.DataFrame
+    effect: EffectResult | None = None
+    indicators: pd.DataFrame | None = None
+    shelf: pd.DataFrame | None = None
+    power: dict = field(default_factory=dict)
+    excluded: dict = field(default_factory=dict)
+    item_labels: list = field(default_factory=list)  # product names or the brand, for reports
+
+    @property
+    def n_on_shelf(self) -> int:
+        return int(self.shelf["on_shelf"].fillna(False).astype(bool).sum()) if self.shelf is not None else 0
+
+    @property
+    def on_shelf_rate(self) -> float:
+        """Targets whose latest shelf check up to ``as_of`` finds the item ÷ targets
+        (unchecked targets count as not on the shelf)."""
+        n = len(self.targets)
+        return self.n_on_shelf / n if n and self.shelf is not None else float("nan")
+
+
+def _month_end(period) -> pd.Timestamp:
+    return pd.Period(str(period), freq="M").end_time.normalize()
+
+
+def evaluate_programme(
+    tables,
+    programme_id: str,
+    period: str,
+    outcome: str = "order_qty",
+    method: str = "auto",
+    alpha: float = 0.05,
+    k: int = 10,
+    match_on: Sequence[str] = ("area", "tier_band", "format"),
+    pre_months: int = 12,
+    event_window: tuple[int, int] | None = (-6, 6),
+    max_synth_treated: int = 5,
+    power_lift: float = 0.2,
+    power: float = 0.8,
+    exclude: Sequence | None = None,
+    targets: Sequence | None = None,
+    normalize: str = "ratio",
+    seed: int = 0,
+) -> ProgrammeEvaluation:
+    """Evaluate programme ``programme_id`` with the data up to the end of month ``period``.
+
+    Steps: the panel of the programme's product(s) (``outcome`` summed per customer and
+    month, zeros included) up to ``period`` and the programme's ``end``; ``k`` comparison
+    customers per target matched exactly on ``match_on`` and nearest on the mean of the
+    ``pre_months`` months before the start (and tier), never a target of any programme
+    (``exclude``); the effect on targets + comparison customers; indicators per month for both
+    groups from ``pre_months`` before the start; each target's latest shelf check; and power:
+    σ, ρ from the comparison customers' pre-period, the minimum detectable effect of this
+    design, and the number of targets (with ``k`` comparison customers each) a programme
+    needs to detect a lift of ``power_lift`` × the targets' pre-period level. ``normalize``:
+    the synthetic control's scale (default "ratio": each store indexed to its pre-period
+    mean, since target stores are often larger than any comparison store).
+
+    ``status`` is "not_started" when the programme starts after ``period`` and "too_short"
+    when it has fewer than 2 months before its start in the data; then only the programme
+    facts are filled in. ``targets`` replaces the programme's target customers (e.g. a
+    placebo programme on untreated stores).
+    """
+    info = programme_info(tables, programme_id)
+    as_of = _month_end(period)
+    start = pd.Timestamp(info["start"])
+    end = info["end"]
+    pid = info.get("product_id")
+    if pid is not None and pd.notna(pid) and pid != "":
+        item, items = "product_id", [pid]
+    else:
+        item, items = "brand", [info["brand"]]
+    targets = list(info["targets"]) if targets is None else list(dict.fromkeys(targets))
+    if item == "product_id":
+        names = tables.sql("SELECT product_id, product_name FROM products WHERE product_id = ?",
+                           [items[0]])
+        labels = [f"{items[0]} {names['product_name'].iloc[0]}" if len(names) else str(items[0])]
+    else:
+        labels = [str(items[0])]
+    base = dict(programme_id=programme_id, name=str(info["name"]), kind=str(info["kind"]),
+                item=item, items=items, product_ids=list(info["product_ids"]), start=start,
+                end=end, as_of=as_of, targets=targets, item_labels=labels)
+    empty = pd.DataFrame()
+    if start > as_of:
+        return ProgrammeEvaluation(**base, status="not_started",
+                                   reason=f"starts {start.date()}, after {period}",
+                                   comparison=empty, panel=empty)
+    if not targets:
+        raise ValueError(f"programme_targets: programme {programme_id!r} has no target customer")
+
+    panel = cultivation_panel(tables, programme_id, outcome=outcome, targets=targets)
+    last = min(as_of, end) if end is not None else as_of
+    excluded: dict[str, int] = {}
+    after = panel["month"] > last
+    if after.any():
+        excluded["months after the period or the programme end"] = int(panel.loc[after, "month"].nunique())
+    panel = panel[~after]
+    pre_months_avail = panel.loc[panel["month"] < start, "month"].nunique()
+    if pre_months_avail < 2:
+        return ProgrammeEvaluation(**base, status="too_short",
+                                   reason=f"{pre_months_avail} month(s) of data before the start",
+                                   comparison=empty, panel=panel)
+
+    customers = tables["customers"]
+    pre = pre_period_mean(panel, "customer_id", "month", outcome, start, n_periods=pre_months)
+    never = set(exclude or []) | set(targets)
+    comparison = match_comparison(customers, pre, targets, k=k, on=list(match_on),
+                                  exclude=sorted(never - set(targets)))
+    comp_ids = sorted(comparison["customer_id"].unique())
+    sub = panel[panel["customer_id"].isin(set(targets) | set(comp_ids))].copy()
+    sub["group"] = np.where(sub["is_target"], "target", "comparison")
+
+    effect = estimate_effect(sub, "customer_id", "month", outcome, "is_target", start,
+                             method=method, alpha=alpha, max_synth_treated=max_synth_treated,
+                             event_window=event_window, normalize=normalize, seed=seed)
+
+    line_start = start - pd.DateOffset(months=pre_months)
+    lines = order_lines(tables, targets + comp_ids, start=line_start - pd.Timedelta(days=6), end=last)
+    groups = pd.DataFrame({"customer_id": targets + comp_ids,
+                           "group": ["target"] * len(targets) + ["comparison"] * len(comp_ids)})
+    lines = lines.merge(groups, on="customer_id", how="left")
+    checks = shelf_checks(tables, targets + comp_ids)
+    checks = checks[checks["date"] <= last]
+    ind = indicator_panel(lines, item=item, by=["group"], freq="MS", checks=checks, targets=groups,
+                          items=items)
+    ind = ind[ind["period"] >= line_start].reset_index(drop=True)
+    shelf = latest_shelf_status(checks, targets, item=item, items=items, as_of=last)
+
+    # power of a next programme, from the comparison customers' pre-period
+    pre_cmp = sub[(sub["month"] < start) & ~sub["is_target"]]
+    vin = panel_variance_inputs(pre_cmp, "customer_id", "month", outcome)
+    n_pre = int(sub.loc[sub["month"] < start, "month"].nunique())
+    n_post = int(sub.loc[sub["month"] >= start, "month"].nunique())
+    baseline = float(sub.loc[(sub["month"] < start) & sub["is_target"], outcome].mean())
+    rho = float(np.clip(vin["rho"], 0.0, 0.99)) if np.isfinite(vin["rho"]) else 0.0
+    pw = {
+        "sigma": vin["sigma"], "rho": rho, "rho_lag1": vin["rho_lag1"], "n_pre": n_pre,
+        "n_post": n_post, "baseline": baseline, "lift": power_lift, "power": power, "alpha": alpha,
+        "effect": power_lift * baseline, "n_targets": len(targets), "n_comparison": len(comp_ids),
+        "controls_per_target": k,
+    }
+    if vin["sigma"] > 0 and n_post >= 1:
+        pw["mde"] = mde_did(len(targets), max(len(comp_ids), 1), n_pre, n_post, vin["sigma"], rho,
+                            alpha=alpha, power=power)
+        pw["mde_lift"] = pw["mde"] / baseline if baseline else float("nan")
+        pw["required_targets"] = required_treated_did(
+            power_lift * baseline, n_pre, n_post, vin["sigma"], rho, controls_per_treated=k,
+            alpha=alpha, power=power) if baseline > 0 else None
+    return ProgrammeEvaluation(
+        **base, status="evaluated", reason=effect.reason, comparison=comparison, panel=sub,
+        effect=effect, indicators=ind, shelf=shelf, power=pw,
+        excluded={**excluded, **comparison.attrs.get("excluded", {})},
+    )
+
+
+def new_product_status(
+    tables, period: str, lookback_months: int = 12, coverage_target: float = 1.0,
+    on_shelf_target: float = 1.0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """New specifications launched in the ``lookback_months`` up to the end of ``period``,
+    against the coverage and on-shelf targets (100 % by default), with days to shelf.
+
+    Target customers of a new product: the targets of a programme naming it (its
+    ``product_id``); otherwise (*assumption*, as ``kpis`` reads "active") every customer
+    with an order in the 3 months before its launch month. The per-customer days to shelf are
+    are the second element of the returned pair ``(table, days)``. Aggregated in SQL; only
+    the new products' lines come back to pandas.
+    """
+    as_of = _month_end(period)
+    since = (pd.Period(str(period), freq="M") - (lookback_months - 1)).start_time
+    products = tables.sql(
+        "SELECT product_id, brand, product_name, CAST(launch_date AS DATE) AS launch_date "
+        "FROM products WHERE launch_date IS NOT NULL "
+        "AND CAST(launch_date AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) "
+        "ORDER BY launch_date, product_id",
+        [str(since.date()), str(as_of.date())],
+    )
+    cols = ["product_id", "brand", "product_name", "launch_date", "n_targets", "target_basis"]
+    if products.empty:
+        return pd.DataFrame(columns=cols), pd.DataFrame(
+            columns=["product_id", "customer_id", "first_on_shelf", "days_to_shelf", "n_checks"])
+    pids = products["product_id"].tolist()
+    ph = ", ".join("?" for _ in pids)
+    prog = pd.DataFrame(columns=["product_id", "customer_id"])
+    if "programmes" in tables and "programme_targets" in tables:
+        prog = tables.sql(
+            f"SELECT DISTINCT p.product_id, t.customer_id FROM programmes p "
+            f"JOIN programme_targets t ON p.programme_id = t.programme_id "
+            f"WHERE p.product_id IN ({ph})", pids)
+    active = tables.sql(
+        f"""
+        SELECT DISTINCT n.product_id, o.customer_id
+        FROM (SELECT product_id, date_trunc('month', CAST(launch_date AS DATE)) AS m
+              FROM products WHERE product_id IN ({ph})) n
+        JOIN orders o ON CAST(o.week AS DATE) >= n.m - INTERVAL 3 MONTH
+                     AND CAST(o.week AS DATE) < n.m AND o.order_qty > 0
+        """, pids)
+    named = set(prog["product_id"])
+    targets = pd.concat([prog, active[~active["product_id"].isin(named)]], ignore_index=True)
+    lines = tables.sql(
+        f"SELECT CAST(week AS DATE) AS week, customer_id, product_id, order_qty FROM orders "
+        f"WHERE product_id IN ({ph}) AND CAST(week AS DATE) <= CAST(? AS DATE)",
+        [*pids, str(as_of.date())])
+    lines["week"] = pd.to_datetime(lines["week"])
+    checks = pd.DataFrame(columns=["date", "customer_id", "product_id", "on_shelf"])
+    if "shelf_checks" in tables:
+        checks = tables.sql(
+            f"SELECT CAST(date AS DATE) AS date, customer_id, product_id, on_shelf FROM shelf_checks "
+            f"WHERE product_id IN ({ph}) AND CAST(date AS DATE) <= CAST(? AS DATE)",
+            [*pids, str(as_of.date())])
+        checks["date"] = pd.to_datetime(checks["date"])
+    out, days = new_product_launches(products, lines, checks, targets=targets, as_of=as_of,
+                                     coverage_target=coverage_target,
+                                     on_shelf_target=on_shelf_target, return_days=True)
+    out["target_basis"] = np.where(out["product_id"].isin(named), "programme", "active")
+    return out, days

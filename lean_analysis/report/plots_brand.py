@@ -1,0 +1,509 @@
+"""Figures, display tables, texts and metrics of the brand-cultivation report
+(notebooks/02_brand_cultivation.ipynb).
+
+Inputs are the results of :mod:`lean_analysis.brand` (a programme evaluation, effect tables,
+event studies, synthetic controls, shelf and new-product tables); this module computes no
+statistic: it labels, formats and draws. Wording comes from ``report/texts/brand.yaml`` and
+``common.yaml`` in the chosen language; plots use the shared theme and return the figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_analysis.report.metrics import metric
+from lean_analysis.report.texts import t
+from lean_analysis.report.theme import PALETTE, use_theme
+
+GROUP_COLOURS = {"target": PALETTE[1], "comparison": PALETTE[0]}
+INDICATORS = [  # column, text key, is a fraction
+    ("cartons_per_customer", "br_cartons_per_customer", False),
+    ("share", "br_share", True),
+    ("coverage", "coverage", True),
+    ("sell_through", "sell_through", True),
+    ("repurchase_rate", "repurchase_rate", True),
+    ("on_shelf_rate", "on_shelf_rate", True),
+]
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or bool(pd.isna(v))
+
+
+def _num(v: Any, digits: int = 1) -> str:
+    return "—" if _missing(v) else f"{float(v):,.{digits}f}"
+
+
+def _pct(v: Any, digits: int = 0, signed: bool = False) -> str:
+    if _missing(v):
+        return "—"
+    return f"{float(v) * 100:{'+' if signed else ''}.{digits}f}%"
+
+
+def _p(v: Any) -> str:
+    if _missing(v):
+        return "—"
+    return "< 0.001" if float(v) < 0.001 else f"{float(v):.3f}"
+
+
+def _date(v: Any) -> str:
+    return "—" if _missing(v) else pd.Timestamp(v).date().isoformat()
+
+
+def level_text(alpha: float) -> str:
+    """``0.05`` -> ``"95%"``."""
+    return f"{(1 - alpha) * 100:g}%"
+
+
+def group_label(group: str, lang: str = "zh") -> str:
+    return t(f"br_group_{group}", lang)
+
+
+def method_label(method: str, lang: str = "zh") -> str:
+    return t(f"br_method_{method}", lang)
+
+
+def item_label(ev, lang: str = "zh") -> str:
+    """The cultivated item: its brand, or the product id and name."""
+    labels = list(getattr(ev, "item_labels", None) or ev.items)
+    return "、".join(map(str, labels)) if lang == "zh" else ", ".join(map(str, labels))
+
+
+def reason_text(ev, max_synth: int, lang: str = "zh") -> str:
+    """Why the method was chosen, in the report's language."""
+    if ev.effect is None:
+        return ""
+    if "requested" in ev.effect.reason:
+        return t("br_reason_requested", lang)
+    key = "br_reason_synth" if ev.effect.method == "synth" else "br_reason_did"
+    return t(key, lang, n=len(ev.targets), max=max_synth)
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def intro_text(evals: Sequence, period: str, alpha: float, max_synth: int, lang: str = "zh") -> str:
+    methods = sorted({e.effect.method for e in evals if e.effect is not None}) or ["did", "synth"]
+    sep = "、" if lang == "zh" else " and "
+    return t("br_intro", lang, n=len(evals), period=period, level=level_text(alpha),
+             methods=sep.join(method_label(m, lang) for m in methods), max_synth=max_synth)
+
+
+def programmes_display(evals: Sequence, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    rows = []
+    for e in evals:
+        rows.append({
+            t("br_col_programme", lang): e.programme_id,
+            t("br_col_name", lang): e.name,
+            t("br_col_kind", lang): t(f"br_kind_{e.kind}", lang),
+            t("br_col_item", lang): item_label(e, lang),
+            t("br_col_start", lang): _date(e.start),
+            t("br_col_end", lang): _date(e.end) if e.end is not None else t("br_ongoing", lang),
+            t("br_col_targets", lang): len(e.targets),
+            t("br_col_comparison", lang): (e.comparison["customer_id"].nunique()
+                                           if len(e.comparison) else 0),
+            t("br_col_status", lang): t(f"br_status_{e.status}", lang),
+            t("br_col_method", lang): method_label(e.effect.method, lang) if e.effect else "—",
+        })
+    return pd.DataFrame(rows), {}
+
+
+def facts_text(ev, k: int, max_synth: int, lang: str = "zh") -> str:
+    n_pre = ev.power.get("n_pre", 0)
+    n_post = ev.power.get("n_post", 0)
+    return t("br_facts", lang, item=item_label(ev, lang), start=_date(ev.start),
+             n_targets=len(ev.targets), n_comparison=ev.comparison["customer_id"].nunique(), k=k,
+             n_pre=n_pre, n_post=n_post, as_of=_date(min(ev.as_of, ev.end) if ev.end is not None else ev.as_of),
+             method=method_label(ev.effect.method, lang), reason=reason_text(ev, max_synth, lang))
+
+
+def matched_on_label(value: str, lang: str = "zh") -> str:
+    """"area+tier_band+format" -> "区域 + 档位段 + 业态"; "(none)" -> sales and tier only."""
+    from lean_analysis.report.texts import keys
+
+    if value in ("(none)", "", None):
+        return t("br_match_none", lang)
+    known = set(keys())
+    return " + ".join(t(f"br_match_{k}", lang) if f"br_match_{k}" in known else k
+                      for k in str(value).split("+"))
+
+
+def comparison_display(comparison: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    cols = {
+        "target_id": t("br_col_target_id", lang), "customer_id": t("br_col_customer_id", lang),
+        "rank": t("br_col_rank", lang), "distance": t("br_col_distance", lang),
+        "matched_on": t("br_col_matched_on", lang), "pre_outcome": t("br_col_pre", lang),
+        "target_pre_outcome": t("br_col_target_pre", lang),
+    }
+    keep = ["target_id", "customer_id", "rank", "distance", "matched_on", "pre_outcome",
+            "target_pre_outcome"]
+    df = comparison[keep].copy()
+    df["matched_on"] = df["matched_on"].map(lambda v: matched_on_label(v, lang))
+    df = df.rename(columns=cols)
+    return df, {cols["distance"]: ",.2f", cols["pre_outcome"]: ",.1f", cols["target_pre_outcome"]: ",.1f"}
+
+
+def matching_notes(comparison: pd.DataFrame, k: int, lang: str = "zh") -> list[str]:
+    """Warnings about the matching (shortfalls, excluded candidates)."""
+    out = []
+    short = comparison.attrs.get("shortfall") or {}
+    if short:
+        out.append(t("br_shortfall", lang, k=k, ids=", ".join(map(str, short))))
+    n = (comparison.attrs.get("excluded") or {}).get("no pre-period value", 0)
+    if n:
+        out.append(t("br_excluded_candidates", lang, n=n))
+    return out
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+def _with_per_customer(ind: pd.DataFrame, group_sizes: dict) -> pd.DataFrame:
+    df = ind.copy()
+    size = df["group"].map(group_sizes).astype(float)
+    df["cartons_per_customer"] = df["cartons"] / size.where(size > 0)
+    return df
+
+
+def indicator_plot(ind: pd.DataFrame, group_sizes: dict, start, lang: str = "zh"):
+    """Small multiples: cartons per customer, share, coverage, sell-through, repurchase and
+    on-shelf rate by month, target vs comparison customers; a line at the start."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    use_theme()
+    df = _with_per_customer(ind, group_sizes)
+    shown = [x for x in INDICATORS if x[0] in df.columns and df[x[0]].notna().any()]
+    ncol = 3
+    nrow = math.ceil(len(shown) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 3.2 * nrow), sharex=True, squeeze=False)
+    for ax, (col, key, frac) in zip(axes.flat, shown, strict=False):
+        for g in ("target", "comparison"):
+            s = df[df["group"] == g].sort_values("period")
+            ax.plot(s["period"], s[col], marker="o", ms=2.5, lw=1.4, color=GROUP_COLOURS[g],
+                    label=group_label(g, lang))
+        ax.axvline(pd.Timestamp(start), color="#555555", ls="--", lw=1)
+        ax.set_title(t(key, lang), fontsize=11)
+        if frac:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            if col != "share":
+                ax.set_ylim(0, 1.05)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="best", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def indicator_display(ind: pd.DataFrame, group_sizes: dict, n_months: int = 6,
+                      lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    df = _with_per_customer(ind, group_sizes)
+    last = sorted(df["period"].unique())[-n_months:]
+    df = df[df["period"].isin(last)].sort_values(["period", "group"], ascending=[False, False])
+    cols = [c for c, _, _ in INDICATORS if c in df.columns]
+    extra = [c for c in ("order_fill_rate", "order_at_cap_share") if c in df.columns and df[c].notna().any()]
+    out = pd.DataFrame({
+        t("br_col_month", lang): df["period"].dt.strftime("%Y-%m"),
+        t("br_col_group", lang): df["group"].map(lambda g: group_label(g, lang)),
+    })
+    fmts: dict = {}
+    for c in cols + extra:
+        key = next((k for cc, k, _ in INDICATORS if cc == c), c)
+        name = t(key, lang)
+        out[name] = df[c].to_numpy()
+        fmts[name] = ",.1f" if c == "cartons_per_customer" else "percent"
+    out[t("sales_cases", lang)] = df["cases"].to_numpy()
+    fmts[t("sales_cases", lang)] = ",.2f"
+    if "value_per_case" in df.columns:
+        name = t("value_per_case", lang)
+        out[name] = df["value_per_case"].to_numpy()
+        fmts[name] = ",.0f"
+    return out.reset_index(drop=True), fmts
+
+
+def trend_plot(panel: pd.DataFrame, outcome: str, start, lang: str = "zh"):
+    """Mean outcome per customer and month, target vs comparison customers."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    m = panel.groupby(["month", "group"])[outcome].mean().reset_index()
+    fig, ax = plt.subplots()
+    for g in ("target", "comparison"):
+        s = m[m["group"] == g]
+        ax.plot(s["month"], s[outcome], marker="o", ms=3, color=GROUP_COLOURS[g],
+                label=group_label(g, lang))
+    ax.axvline(pd.Timestamp(start), color="#555555", ls="--", lw=1)
+    ax.set_ylabel(t("br_trend_ylabel", lang))
+    ax.legend()
+    fig.autofmt_xdate()
+    return fig
+
+
+# --------------------------------------------------------------------------- effects
+
+
+def effect_display(table: pd.DataFrame, alpha: float, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    lvl = level_text(alpha)
+    out = pd.DataFrame({
+        t("br_col_unit", lang): table["unit"].map(lambda u: t("br_all", lang) if u == "all" else u),
+        t("br_col_method", lang): table["method"].map(lambda m: method_label(m, lang)),
+        t("br_col_estimate", lang): table["estimate"],
+        t("br_col_ci_low", lang): table["ci_low"],
+        t("br_col_ci_high", lang): table["ci_high"],
+        t("br_col_p", lang): table["p_value"].map(_p),
+        t("br_col_baseline", lang): table["baseline"],
+        t("br_col_lift", lang): table["lift"],
+    })
+    fmts = {t("br_col_estimate", lang): ",.2f", t("br_col_ci_low", lang): ",.2f",
+            t("br_col_ci_high", lang): ",.2f", t("br_col_baseline", lang): ",.1f",
+            t("br_col_lift", lang): "percent"}
+    if table["method"].eq("synth").any():
+        out[t("br_col_pre_rmspe", lang)] = table["pre_rmspe"].to_numpy()
+        fmts[t("br_col_pre_rmspe", lang)] = ",.2f"
+    else:
+        out[t("br_col_pretrend", lang)] = table["pretrend_p"].map(_p).to_numpy()
+    out = out.rename(columns={t("br_col_ci_low", lang): f"{lvl} {t('br_col_ci_low', lang)}",
+                              t("br_col_ci_high", lang): f"{lvl} {t('br_col_ci_high', lang)}"})
+    fmts = {(f"{lvl} {k}" if k in (t("br_col_ci_low", lang), t("br_col_ci_high", lang)) else k): v
+            for k, v in fmts.items()}
+    return out, fmts
+
+
+def effect_note(method: str, lang: str = "zh") -> str:
+    return t("br_effect_note", lang, interval=t(f"br_interval_{method}", lang))
+
+
+def event_study_plot(es: pd.DataFrame, lang: str = "zh"):
+    """Event-study coefficients with their intervals; the reference month (−1) is 0."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    fig, ax = plt.subplots()
+    pre = es["rel_time"] < 0
+    for mask, colour in ((pre, PALETTE[0]), (~pre, PALETTE[1])):
+        s = es[mask]
+        ax.errorbar(s["rel_time"], s["estimate"],
+                    yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
+                    fmt="o", ms=4, capsize=2, color=colour)
+    ax.axhline(0, color="#333333", lw=0.8)
+    ax.axvline(-0.5, color="#555555", ls="--", lw=1)
+    ax.set_xlabel(t("br_event_xlabel", lang))
+    ax.set_ylabel(t("br_event_ylabel", lang))
+    return fig
+
+
+def event_note(pretrend_p: float, alpha: float, lang: str = "zh") -> tuple[str, str | None]:
+    """The event-study note and, when the pre-trend test rejects at 10 % or is not
+    available, a warning."""
+    note = t("br_event_note", lang, level=level_text(alpha), p=_p(pretrend_p))
+    if _missing(pretrend_p):
+        return note, t("br_event_pretrend_na", lang)
+    if float(pretrend_p) < 0.10:
+        return note, t("br_event_pretrend_warn", lang, p=_p(pretrend_p))
+    return note, None
+
+
+def _synth_results(res) -> list:
+    return list(res.results.values()) if hasattr(res, "results") else [res]
+
+
+def synth_plot(res, start, lang: str = "zh", max_placebo_ratio: float = 5.0):
+    """Left: treated paths and their synthetic controls. Right: gaps (bold) over the
+    placebo customers' gaps (grey; those fitting more than ``max_placebo_ratio`` times worse
+    before the start than the median placebo are not drawn)."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    results = _synth_results(res)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, r in enumerate(results):
+        colour = PALETTE[(i + 1) % len(PALETTE)]
+        ax1.plot(r.treated_path.index, r.treated_path.to_numpy(), color=colour, lw=1.8,
+                 label=f"{t('br_synth_treated', lang)} {r.treated_unit}")
+        ax1.plot(r.synthetic_path.index, r.synthetic_path.to_numpy(), color=colour, lw=1.2, ls="--",
+                 label=f"{t('br_synth_synthetic', lang)} {r.treated_unit}")
+    pg = results[0].placebo_gaps
+    if len(pg):
+        ref = float(np.nanmedian(pg.drop_duplicates("unit")["pre_rmspe"]))
+        keep = pg[pg["pre_rmspe"] <= max_placebo_ratio * ref]
+        for j, (_, s) in enumerate(keep.groupby("unit", sort=True)):
+            ax2.plot(s["time"], s["gap"], color="#bbbbbb", lw=0.7,
+                     label=t("br_synth_placebos", lang) if j == 0 else None)
+    for i, r in enumerate(results):
+        ax2.plot(r.gap.index, r.gap.to_numpy(), color=PALETTE[(i + 1) % len(PALETTE)], lw=2,
+                 label=str(r.treated_unit))
+    if len(results) > 1:
+        ax2.plot(res.gap.index, res.gap.to_numpy(), color="#222222", lw=2.4,
+                 label=t("br_synth_average", lang))
+    for ax in (ax1, ax2):
+        ax.axvline(pd.Timestamp(start), color="#555555", ls="--", lw=1)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    ax2.axhline(0, color="#333333", lw=0.8)
+    ax1.set_ylabel(t("br_trend_ylabel", lang))
+    ax2.set_ylabel(t("br_synth_gap", lang))
+    ax1.legend(fontsize=8)
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def weights_display(res, n: int = 10, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """The largest synthetic-control weights, one column per treated unit."""
+    results = _synth_results(res)
+    w = pd.DataFrame({str(r.treated_unit): r.weights for r in results}).fillna(0.0)
+    w = w.loc[w.max(axis=1).sort_values(ascending=False).index[:n]]
+    w.index.name = t("br_col_donor", lang)
+    return w, {c: ",.3f" for c in w.columns}
+
+
+# --------------------------------------------------------------------------- shelves
+
+
+def shelf_display(shelf: pd.DataFrame, item: str, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    out = pd.DataFrame({
+        t("br_col_target_id", lang): shelf["customer_id"],
+        t("br_col_item", lang): shelf[item],
+        t("br_col_last_check", lang): shelf["last_check"].map(_date),
+        t("br_col_on_shelf", lang): shelf["on_shelf"].map(
+            lambda v: t("br_not_checked", lang) if _missing(v) else t("show_yes" if v else "show_no", lang)),
+    })
+    return out, {}
+
+
+def shelf_cards(ev, lang: str = "zh") -> list[dict]:
+    rate = ev.on_shelf_rate
+    status = "not_measured" if _missing(rate) else ("met" if rate >= 1 - 1e-12 else "not_met")
+    return [{"label": t("br_on_shelf_card", lang), "value": rate, "format": "percent",
+             "target": 1.0, "status": status,
+             "note": f"{ev.n_on_shelf} / {len(ev.targets)}"}]
+
+
+def new_products_display(tab: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    names = tab["product_name"].astype(str) if "product_name" in tab.columns else ""
+    out = pd.DataFrame({
+        t("br_col_product", lang): (tab["product_id"].astype(str) + " " + names).str.strip(),
+        t("br_col_launch", lang): tab["launch_date"].map(_date),
+        t("br_col_basis", lang): tab["target_basis"].map(lambda b: t(f"br_basis_{b}", lang)),
+        t("br_col_targets", lang): tab["n_targets"],
+        t("br_col_n_ordered", lang): tab["n_ordered"],
+        t("coverage", lang): tab["coverage"],
+        t("br_col_n_checked", lang): tab["n_checked"],
+        t("br_col_n_on_shelf", lang): tab["n_on_shelf"],
+        t("on_shelf_rate", lang): tab["on_shelf_rate"],
+        t("br_col_median_days", lang): tab["median_days_to_shelf"],
+        t("br_col_never", lang): tab["n_never_on_shelf"],
+        t("br_col_coverage_met", lang): tab["coverage_met"].map(lambda v: t("met" if v else "not_met", lang)),
+        t("br_col_on_shelf_met", lang): tab["on_shelf_met"].map(lambda v: t("met" if v else "not_met", lang)),
+    })
+    fmts = {t("coverage", lang): "percent", t("on_shelf_rate", lang): "percent",
+            t("br_col_median_days", lang): ",.0f"}
+    return out, fmts
+
+
+# --------------------------------------------------------------------------- power, conclusion
+
+
+def power_text(pw: dict, lang: str = "zh") -> str:
+    need = pw.get("required_targets")
+    return t("br_power_text", lang, sigma=_num(pw.get("sigma")), rho=_num(pw.get("rho"), 2),
+             n_pre=pw.get("n_pre"), n_post=pw.get("n_post"), k=pw.get("controls_per_target"),
+             power=_pct(pw.get("power")), mde=_num(pw.get("mde")), mde_lift=_pct(pw.get("mde_lift")),
+             lift=_pct(pw.get("lift")), effect=_num(pw.get("effect")),
+             need=need if need is not None else t("br_power_unreachable", lang))
+
+
+def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
+    """Plain-language verdict for one programme, stating the interval and its caveats.
+
+    Verdicts: worked (interval above 0 and, for a synthetic control, placebo p ≤ α);
+    suggestive (synthetic control: interval above 0 but the placebo ratio test not
+    significant); harmful (interval below 0); unclear (interval contains 0)."""
+    if ev.effect is None:
+        return t("br_not_evaluated", lang, pid=ev.programme_id, reason=ev.reason)
+    row = ev.effect.table.set_index("unit").loc["all"]
+    lo, hi, est = float(row["ci_low"]), float(row["ci_high"]), float(row["estimate"])
+    args = dict(name=ev.name, item=item_label(ev, lang), est=_num(abs(est) if lo > 0 or hi < 0 else est),
+                lift=_pct(row["lift"]), lo=_num(lo), hi=_num(hi), level=level_text(alpha),
+                p=_p(row["p_value"]))
+    weak = ev.effect.method == "synth" and not (float(row["p_value"]) <= alpha)
+    if not (_missing(lo) or _missing(hi)) and lo > 0 and weak:
+        text = t("br_conc_suggestive", lang, **args)
+    elif not (_missing(lo) or _missing(hi)) and lo > 0:
+        text = t("br_conc_positive", lang, **args)
+    elif not (_missing(lo) or _missing(hi)) and hi < 0:
+        text = t("br_conc_negative", lang, **args)
+    else:
+        text = t("br_conc_unclear", lang, **args)
+    if ev.effect.method == "synth":
+        detail = ev.effect.detail
+        n_pl = getattr(detail, "n_interval_placebos", 0)
+        text += " " + t("br_conc_synth_caveat", lang, n=len(ev.targets), n_placebos=n_pl)
+    else:
+        text += " " + t("br_conc_did_caveat", lang, n_c=int(row["n_control"]), p=_p(row["p_value"]))
+        _, warn = event_note(row["pretrend_p"], alpha, lang)
+        if warn:
+            text += " " + warn
+    if ev.shelf is not None and len(ev.targets):
+        rate = ev.on_shelf_rate
+        text += " " + t("br_conc_shelf", lang, rate=_pct(rate), n_on=ev.n_on_shelf, n=len(ev.targets),
+                        status=t("br_shelf_met" if rate >= 1 - 1e-12 else "br_shelf_not_met", lang))
+    return text
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def brand_metrics(evals: Iterable, new_products: pd.DataFrame | None, alpha: float,
+                  outcome: str = "order_qty") -> dict:
+    """Figures of metrics.json: per programme the effect (with its interval, p-value,
+    method and relative lift) and the targets' on-shelf rate; ``target_on_shelf_rate``
+    pooled over the cultivation programmes (read by the scorecard); ``effect`` = the first
+    evaluated programme's; the new products' coverage and on-shelf rates."""
+    evals = [e for e in evals if e.status == "evaluated"]
+    figs: dict = {}
+    unit = "cartons per customer per month" if outcome == "order_qty" else f"{outcome} per customer per month"
+    for e in evals:
+        row = e.effect.table.set_index("unit").loc["all"]
+        figs[f"effect_{e.programme_id}"] = metric(
+            float(row["estimate"]), unit,
+            f"{e.name}: extra {outcome} of the programme's item per target customer and month "
+            f"since {e.start.date()} ({e.effect.method}; {level_text(alpha)} interval)",
+            ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]), level=1 - alpha,
+            p_value=float(row["p_value"]), method=e.effect.method, lift=float(row["lift"]),
+            n_targets=len(e.targets), n_comparison=int(row["n_control"]))
+        figs[f"lift_{e.programme_id}"] = metric(
+            float(row["lift"]), "share",
+            f"{e.name}: effect ÷ the targets' pre-programme monthly mean",
+            ci_low=float(row["ci_low"] / row["baseline"]) if row["baseline"] else None,
+            ci_high=float(row["ci_high"] / row["baseline"]) if row["baseline"] else None)
+        figs[f"on_shelf_rate_{e.programme_id}"] = metric(
+            e.on_shelf_rate, "share",
+            f"{e.name}: target customers whose latest shelf check up to {e.as_of.date()} finds "
+            "the item ÷ target customers (not checked = not on the shelf)",
+            n_on_shelf=e.n_on_shelf, n_targets=len(e.targets))
+    if evals:
+        figs["effect"] = dict(figs[f"effect_{evals[0].programme_id}"], programme_id=evals[0].programme_id)
+    cult = [e for e in evals if e.kind == "cultivation"]
+    n_t = sum(len(e.targets) for e in cult)
+    figs["target_on_shelf_rate"] = metric(
+        sum(e.n_on_shelf for e in cult) / n_t if n_t else None, "share",
+        "Target customers of the cultivation programmes who carry the cultivated item at the "
+        "latest shelf check ÷ target customers (pooled over programmes; not checked = not on "
+        "the shelf)",
+        programmes=[e.programme_id for e in cult], n_targets=n_t)
+    if new_products is not None and len(new_products):
+        figs["new_product_coverage"] = metric(
+            float(new_products["coverage"].mean()), "share",
+            "mean over the new products of: target customers who ordered it since launch ÷ target customers",
+            products=list(new_products["product_id"]))
+        figs["new_product_on_shelf_rate"] = metric(
+            float(new_products["on_shelf_rate"].mean()), "share",
+            "mean over the new products of: target customers whose latest check finds it ÷ target customers",
+            products=list(new_products["product_id"]))
+    return figs

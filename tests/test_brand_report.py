@@ -1,0 +1,101 @@
+"""The report's pieces on the small sample: evaluation, shelves, new products, metrics, texts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from lean_analysis import brand
+from lean_analysis.report import plots_brand as pb
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def small_eval(small_tables, small_truth):
+    targets = small_tables.sql("SELECT DISTINCT customer_id FROM programme_targets")["customer_id"].tolist()
+    return brand.evaluate_programme(small_tables, small_truth["cultivation"]["programme_id"], "2026-10",
+                                    exclude=targets)
+
+
+def test_evaluation_shelves_match_the_checks_file(small_dir, small_truth, small_eval):
+    cult = small_truth["cultivation"]
+    ev = small_eval
+    assert ev.status == "evaluated" and sorted(ev.targets) == sorted(cult["target_customers"])
+    # independent: latest check per target up to 2026-10-31 in shelf_checks.csv
+    checks = pd.read_csv(small_dir / "shelf_checks.csv", parse_dates=["date"])
+    c = checks[(checks["product_id"] == cult["product_id"]) & checks["customer_id"].isin(cult["target_customers"])
+               & (checks["date"] <= "2026-10-31")]
+    latest = c.sort_values("date").groupby("customer_id").tail(1)
+    on = int(latest["on_shelf"].astype(str).str.lower().isin(["true", "1"]).sum())
+    assert ev.n_on_shelf == on
+    assert ev.on_shelf_rate == pytest.approx(on / len(cult["target_customers"]))
+    figs = pb.brand_metrics([ev], None, 0.05)
+    assert figs["target_on_shelf_rate"]["value"] == pytest.approx(ev.on_shelf_rate)
+    assert figs["effect"]["value"] == pytest.approx(ev.effect.estimate)
+    assert figs["effect"]["ci_low"] == pytest.approx(ev.effect.ci_low)
+    # the comparison customers are never a programme's target
+    assert not set(ev.comparison["customer_id"]) & set(ev.targets)
+
+
+def test_new_products_against_a_pandas_computation(small_dir, small_tables):
+    tab, days = brand.new_product_status(small_tables, "2026-10", lookback_months=24)
+    products = pd.read_csv(small_dir / "products.csv", parse_dates=["launch_date"])
+    launched = products[products["launch_date"].between("2024-11-01", "2026-10-31")]
+    assert sorted(tab["product_id"]) == sorted(launched["product_id"])
+    orders = pd.read_csv(small_dir / "orders.csv", parse_dates=["week"])
+    row = tab.iloc[0]
+    launch = pd.Timestamp(row["launch_date"])
+    month = launch.to_period("M").to_timestamp()
+    prior = orders[(orders["week"] >= month - pd.DateOffset(months=3)) & (orders["week"] < month)
+                   & (orders["order_qty"] > 0)]
+    targets = set(prior["customer_id"])
+    assert row["target_basis"] == "active"  # no programme names the sample's new products
+    assert row["n_targets"] == len(targets)
+    after = orders[(orders["product_id"] == row["product_id"]) & (orders["order_qty"] > 0)
+                   & (orders["week"] >= launch - pd.Timedelta(days=6))]
+    assert row["n_ordered"] == len(set(after["customer_id"]) & targets)
+    assert row["coverage"] == pytest.approx(row["n_ordered"] / row["n_targets"])
+    assert set(days["product_id"]) <= set(tab["product_id"])
+    assert (days["days_to_shelf"].dropna() >= 0).all()
+
+
+def _fake(method, lo, hi, est, p, pretrend=0.5):
+    table = pd.DataFrame([{"unit": "all", "estimate": est, "ci_low": lo, "ci_high": hi, "p_value": p,
+                           "lift": 0.1, "n_control": 20, "pretrend_p": pretrend}])
+    effect = SimpleNamespace(method=method, table=table, detail=SimpleNamespace(n_interval_placebos=19))
+    return SimpleNamespace(effect=effect, name="X", items=["P1"], item_labels=["P1 x"], targets=["a", "b"],
+                           shelf=None, programme_id="P", reason="")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_conclusion_verdicts(lang):
+    from lean_analysis.report.texts import t
+
+    def starts(key, **kw):
+        return t(key, lang, name="X", item="P1 x", est="", lift="", lo="", hi="", level="", p="")[:6]
+
+    assert pb.conclusion_text(_fake("did", 1.0, 3.0, 2.0, 0.01), 0.05, lang)[:6] == starts("br_conc_positive")
+    assert pb.conclusion_text(_fake("did", -1.0, 3.0, 1.0, 0.4), 0.05, lang)[:6] == starts("br_conc_unclear")
+    assert pb.conclusion_text(_fake("did", -3.0, -1.0, -2.0, 0.01), 0.05, lang)[:6] == starts("br_conc_negative")
+    # synthetic control: interval above 0 but the placebo ratio test not significant
+    weak = pb.conclusion_text(_fake("synth", 1.0, 3.0, 2.0, 0.11), 0.05, lang)
+    assert weak[:6] == starts("br_conc_suggestive") and "0.110" in weak
+    # a DiD pre-trend that rejects is flagged
+    assert "0.020" in pb.conclusion_text(_fake("did", 1.0, 3.0, 2.0, 0.01, pretrend=0.02), 0.05, lang)
+
+
+def test_plots_and_tables_from_the_evaluation(small_eval):
+    ev = small_eval
+    sizes = {"target": len(ev.targets), "comparison": ev.comparison["customer_id"].nunique()}
+    fig = pb.indicator_plot(ev.indicators, sizes, ev.start, "zh")
+    assert sum(ax.get_visible() for ax in fig.axes) == 6
+    fig = pb.synth_plot(ev.effect.detail, ev.start, "en")
+    assert len(fig.axes) == 2
+    tbl, fmts = pb.effect_display(ev.effect.table, 0.05, "zh")
+    assert set(fmts) <= set(tbl.columns) and len(tbl) == len(ev.targets) + 1
+    tbl, fmts = pb.indicator_display(ev.indicators, sizes, 6, "en")
+    assert set(fmts) <= set(tbl.columns) and len(tbl) == 12  # 6 months × 2 groups
