@@ -1,0 +1,444 @@
+"""Figures, display tables, texts and metrics of the demand-forecast backtest report
+(notebooks/01_demand_forecast_backtest.ipynb).
+
+Inputs are the results of :mod:`lean_analysis.forecast` (backtests, scores, value added,
+recommendations, forecasts); this module computes no statistic: it labels, formats and
+draws. Wording comes from ``report/texts/forecast.yaml`` in the chosen language; plots use
+the shared theme and return the figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lean_analysis.calendar import spring_festival_regressor
+from lean_analysis.report.metrics import metric
+from lean_analysis.report.texts import t
+from lean_analysis.report.theme import PALETTE, use_theme
+
+HIGHLIGHT = {"manager": PALETTE[1], "snaive": PALETTE[5]}
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or bool(pd.isna(v))
+
+
+def _pct(v: Any, digits: int = 1, signed: bool = False) -> str:
+    if _missing(v):
+        return "—"
+    return f"{float(v) * 100:{'+' if signed else ''}.{digits}f}%"
+
+
+def model_label(name: str, lang: str = "zh") -> str:
+    """The model's name in the report language (custom models keep their alias)."""
+    try:
+        return t(f"fc_model_{name}", lang)
+    except KeyError:
+        return str(name)
+
+
+def level_label(level: Any, lang: str = "zh") -> str:
+    """``["product_id"]`` -> 规格 / specification; ``"total"`` -> 全县合计."""
+    cols = ["total"] if level in (None, "total", []) else (
+        [level] if isinstance(level, str) else list(level))
+    sep = "×"
+    out = []
+    for c in cols:
+        try:
+            out.append(t(f"fc_level_{c}", lang))
+        except KeyError:
+            out.append(str(c))
+    return sep.join(out)
+
+
+def intro_text(period: str, quantity: str, level, h: int, n_windows: int, refit, lang: str = "zh") -> str:
+    k = 1 if refit is True else (n_windows if refit is False else int(refit))
+    return t("fc_intro", lang, period=period, quantity=t(f"fc_quantity_{quantity}", lang),
+             level=level_label(level, lang), h=h, n_windows=n_windows, refit=k)
+
+
+def adjust_text(calendar_adjust: str | None, festival_adjust: bool, lang: str = "zh") -> str:
+    """How the models treat the calendar (empty when nothing is adjusted)."""
+    parts = []
+    if calendar_adjust:
+        parts.append(t(f"fc_adjust_{calendar_adjust}", lang))
+    if festival_adjust:
+        parts.append(t("fc_adjust_festival", lang))
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+def data_note(series: pd.DataFrame, bt: pd.DataFrame, threshold: float, lang: str = "zh") -> str:
+    return t("fc_data_note", lang, last=f"{series['ds'].max():%Y-%m}",
+             n_series=series["unique_id"].nunique(), n_months=series["ds"].nunique(),
+             first_target=f"{bt['ds'].min():%Y-%m}" if len(bt) else "—",
+             last_target=f"{bt['ds'].max():%Y-%m}" if len(bt) else "—",
+             threshold=_pct(threshold, 0))
+
+
+def summary_cards(series: pd.DataFrame, bt: pd.DataFrame, n_skipped: int, threshold: float,
+                  lang: str = "zh") -> list[dict]:
+    """KPI cards: series, backtest volume, censored shares, skipped pairs."""
+    points = series.merge(bt[["unique_id", "ds"]].drop_duplicates(), on=["unique_id", "ds"])
+    cards = [
+        {"label": t("fc_card_series", lang), "value": series["unique_id"].nunique(), "format": "int"},
+        {"label": t("fc_card_volume", lang), "value": points["y"].sum(), "format": "int"},
+    ]
+    if "capped_share" in points.columns and len(points):
+        flag = points["capped_share"].fillna(-1) > threshold
+        vol = points["y"].sum()
+        cards += [
+            {"label": t("fc_card_censored", lang), "value": float(flag.mean()), "format": "percent"},
+            {"label": t("fc_card_censored_volume", lang),
+             "value": float(points.loc[flag, "y"].sum() / vol) if vol else None, "format": "percent"},
+        ]
+    cards.append({"label": t("fc_card_skipped", lang), "value": n_skipped, "format": "int"})
+    return cards
+
+
+def league_display(scores: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """The league table (one row per model, sorted by MASE) and its formats."""
+    s = scores.sort_values(["mase", "model"], na_position="last")
+    cols = {"model": "fc_col_model", "n": "fc_col_n", "accuracy": "fc_col_accuracy",
+            "accuracy_weighted": "fc_col_accuracy_weighted",
+            "accuracy_uncensored": "fc_col_accuracy_uncensored",
+            "accuracy_weighted_uncensored": "fc_col_accuracy_weighted_uncensored",
+            "mape": "fc_col_mape", "smape": "fc_col_smape", "mase": "fc_col_mase",
+            "rmse": "fc_col_rmse", "bias_pct": "fc_col_bias_pct"}
+    out = pd.DataFrame({t(k, lang): s[c].to_numpy() for c, k in cols.items() if c in s.columns})
+    out[t("fc_col_model", lang)] = [model_label(m, lang) for m in s["model"]]
+    fmts: dict[str, Any] = {t("fc_col_n", lang): "int", t("fc_col_mase", lang): ".3f",
+                            t("fc_col_rmse", lang): ",.1f"}
+    for c in ("accuracy", "accuracy_weighted", "accuracy_uncensored",
+              "accuracy_weighted_uncensored", "mape", "smape", "bias_pct"):
+        if c in s.columns:
+            fmts[t(cols[c], lang)] = "percent"
+    for c in s.columns:
+        if c.startswith("coverage_"):
+            name = t("fc_col_coverage", lang, level=c.split("_", 1)[1])
+            out[name] = s[c].to_numpy()
+            fmts[name] = "percent"
+    return out, fmts
+
+
+def fva_display(va: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    names = {"accuracy": "fc_col_accuracy", "accuracy_weighted": "fc_col_accuracy_weighted",
+             "wape": "fc_col_mape", "mase": "fc_col_mase", "bias_pct": "fc_col_bias_pct"}
+    rows = []
+    for r in va.itertuples(index=False):
+        label = "WAPE" if r.metric == "wape" else t(names.get(r.metric, "fc_col_metric"), lang)
+        rows.append({
+            t("fc_col_benchmark", lang): (model_label(r.benchmark, lang) if r.benchmark_role == "baseline"
+                                          else f"{t('fc_role_best', lang)} · {model_label(r.benchmark, lang)}"),
+            t("fc_col_metric", lang): label,
+            t("fc_col_manager", lang): _fmt_metric(r.metric, r.manager),
+            t("fc_col_benchmark_value", lang): _fmt_metric(r.metric, r.benchmark_value),
+            t("fc_col_value_added", lang): _fmt_metric(r.metric, r.value_added, signed=True),
+        })
+    return pd.DataFrame(rows), {}
+
+
+def _fmt_metric(metric_name: str, v: Any, signed: bool = False) -> str:
+    if _missing(v):
+        return "—"
+    if metric_name == "mase":
+        return f"{float(v):{'+' if signed else ''}.3f}"
+    return _pct(v, 1, signed)
+
+
+def spring_festival_months(months: Iterable) -> set[pd.Timestamp]:
+    """The months (first days) holding part of a Spring Festival run-up (lunar calendar)."""
+    m = pd.DatetimeIndex(pd.to_datetime(list(months))).to_period("M").to_timestamp()
+    return {d for d, v in zip(m, spring_festival_regressor(m, "MS"), strict=True) if v > 0}
+
+
+def _colours(models: Iterable[str]) -> dict[str, str]:
+    """A colour per model: the managers and seasonal naive fixed, the others in turn."""
+    others = [c for c in PALETTE if c not in HIGHLIGHT.values()]
+    out, i = {}, 0
+    for m in models:
+        if m in HIGHLIGHT:
+            out[m] = HIGHLIGHT[m]
+        else:
+            out[m] = others[i % len(others)]
+            i += 1
+    return out
+
+
+def accuracy_by_month_plot(by_month: pd.DataFrame, models: Iterable[str], lang: str = "zh",
+                           value: str = "accuracy_weighted"):
+    """Lines of ``value`` by target month (``ds``) for ``models``; Spring Festival months
+    shaded. ``by_month`` is ``evaluate(bt, by=["model", "ds"])``."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    use_theme()
+    models = list(models)
+    colours = _colours(models)
+    fig, ax = plt.subplots()
+    months = sorted(pd.to_datetime(by_month["ds"].unique()))
+    for d in spring_festival_months(months):
+        ax.axvspan(d - pd.Timedelta(days=15), d + pd.Timedelta(days=15), color="#f3d9a4",
+                   alpha=0.6, lw=0)
+    for m in models:
+        sub = by_month[by_month["model"] == m].sort_values("ds")
+        if sub.empty:
+            continue
+        ax.plot(sub["ds"], sub[value], marker="o", lw=2.4 if m in HIGHLIGHT else 1.6,
+                color=colours[m], label=model_label(m, lang))
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(color="#f3d9a4", alpha=0.6))
+    labels.append(t("fc_spring_festival", lang))
+    ax.set_ylabel(t("fc_col_accuracy_weighted", lang))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v * 100:.0f}%")
+    ax.set_xlabel(t("fc_month", lang))
+    ax.legend(handles, labels, loc="lower left", ncol=2)
+    fig.autofmt_xdate()
+    return fig
+
+
+def horizon_plot(by_step: pd.DataFrame, models: Iterable[str], lang: str = "zh"):
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    fig, ax = plt.subplots()
+    colours = _colours(models)
+    for m in models:
+        sub = by_step[by_step["model"] == m].sort_values("step")
+        ax.plot(sub["step"], sub["accuracy_weighted"], marker="o", label=model_label(m, lang),
+                color=colours[m])
+    ax.set_xlabel(t("fc_horizon", lang))
+    ax.set_ylabel(t("fc_col_accuracy_weighted", lang))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v * 100:.0f}%")
+    ax.legend()
+    return fig
+
+
+def total_plot(bt_total: pd.DataFrame, models: Iterable[str], lang: str = "zh"):
+    """Actuals and each model's step-1 forecasts of the total (``forecast.aggregate(bt,
+    series, groups, "total")``: every model summed over the same series), by month."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    models = list(models)
+    colours = _colours(models)
+    b = bt_total[bt_total["step"] == 1]
+    fig, ax = plt.subplots()
+    actual = b.drop_duplicates("ds").set_index("ds")["y"].sort_index()
+    ax.plot(actual.index, actual.to_numpy(), color="black", lw=2.4, marker="o",
+            label=t("fc_actual", lang))
+    for m in models:
+        sub = b[b["model"] == m].sort_values("ds")
+        if sub.empty:
+            continue
+        ax.plot(sub["ds"], sub["forecast"], marker=".", lw=1.6, label=model_label(m, lang),
+                color=colours[m])
+    ax.set_ylabel(t("sales_cases", lang))
+    ax.legend(ncol=2)
+    fig.autofmt_xdate()
+    return fig
+
+
+def worst_display(by_series: pd.DataFrame, model: str, names: Mapping[str, str] | None, n: int,
+                  lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """The ``n`` series with the lowest weighted accuracy for ``model``."""
+    s = by_series[by_series["model"] == model].sort_values(["accuracy_weighted", "unique_id"]).head(n)
+    out = pd.DataFrame({
+        t("fc_col_series", lang): s["unique_id"].to_numpy(),
+        t("fc_col_name", lang): [(names or {}).get(u, "") for u in s["unique_id"]],
+        t("fc_col_accuracy_weighted", lang): s["accuracy_weighted"].to_numpy(),
+        t("fc_col_accuracy", lang): s["accuracy"].to_numpy(),
+        t("fc_col_mase", lang): s["mase"].to_numpy(),
+        t("fc_col_bias_pct", lang): s["bias_pct"].to_numpy(),
+    })
+    fmts = {t("fc_col_accuracy_weighted", lang): "percent", t("fc_col_accuracy", lang): "percent",
+            t("fc_col_mase", lang): ".3f", t("fc_col_bias_pct", lang): "percent"}
+    return out, fmts
+
+
+def bias_plot(scores: pd.DataFrame, lang: str = "zh"):
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    s = scores.sort_values("bias_pct")
+    fig, ax = plt.subplots()
+    colours = [HIGHLIGHT.get(m, PALETTE[0]) for m in s["model"]]
+    ax.barh([model_label(m, lang) for m in s["model"]], s["bias_pct"], color=colours)
+    ax.axvline(0, color="black", lw=1)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v * 100:+.0f}%")
+    ax.set_xlabel(t("fc_col_bias_pct", lang))
+    for y, v in enumerate(s["bias_pct"]):
+        ax.annotate(_pct(v, 1, True), (v, y), xytext=(4 if v >= 0 else -4, 0),
+                    textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
+                    fontsize=9)
+    return fig
+
+
+def calibration_plot(scores: pd.DataFrame, lang: str = "zh"):
+    """Coverage of each interval level by model, beside the nominal level."""
+    import matplotlib.pyplot as plt
+
+    use_theme()
+    levels = sorted(float(c.split("_", 1)[1]) for c in scores.columns if c.startswith("coverage_"))
+    s = scores.dropna(subset=[f"coverage_{lv:g}" for lv in levels], how="all")
+    fig, ax = plt.subplots()
+    width = 0.8 / max(len(levels), 1)
+    y = np.arange(len(s))
+    for i, lv in enumerate(levels):
+        ax.barh(y + i * width, s[f"coverage_{lv:g}"], height=width, color=PALETTE[i % len(PALETTE)],
+                label=f"{lv:g}%")
+        ax.axvline(lv / 100, color=PALETTE[i % len(PALETTE)], ls="--", lw=1)
+    ax.set_yticks(y + width * (len(levels) - 1) / 2, [model_label(m, lang) for m in s["model"]])
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v * 100:.0f}%")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(t("fc_coverage", lang))
+    ax.legend(title=t("fc_nominal", lang), loc="upper center", bbox_to_anchor=(0.5, -0.15),
+              ncol=len(levels))
+    return fig
+
+
+def recommend_display(rows: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """``rows``: one per level with ``level, n_series, model, mase, accuracy_weighted,
+    runner_up, baseline_mase, improvement`` and optionally ``manager_accuracy_weighted``."""
+    out = pd.DataFrame({
+        t("fc_col_level", lang): [level_label(v, lang) for v in rows["level"]],
+        t("fc_col_n_series", lang): rows["n_series"].to_numpy(),
+        t("fc_col_recommended", lang): [model_label(m, lang) for m in rows["model"]],
+        t("fc_col_mase", lang): rows["mase"].to_numpy(),
+        t("fc_col_accuracy_weighted", lang): rows["accuracy_weighted"].to_numpy(),
+        t("fc_col_runner_up", lang): [model_label(m, lang) if isinstance(m, str) else "—"
+                                      for m in rows["runner_up"]],
+        t("fc_col_baseline_mase", lang): rows["baseline_mase"].to_numpy(),
+        t("fc_col_improvement", lang): rows["improvement"].to_numpy(),
+    })
+    fmts = {t("fc_col_n_series", lang): "int", t("fc_col_mase", lang): ".3f",
+            t("fc_col_accuracy_weighted", lang): "percent", t("fc_col_baseline_mase", lang): ".3f",
+            t("fc_col_improvement", lang): "percent"}
+    if "manager_accuracy_weighted" in rows.columns:
+        out[t("fc_col_manager_accuracy", lang)] = rows["manager_accuracy_weighted"].to_numpy()
+        fmts[t("fc_col_manager_accuracy", lang)] = "percent"
+    return out, fmts
+
+
+def next_display(pred: pd.DataFrame, names: Mapping[str, str] | None,
+                 manager: pd.DataFrame | None, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """Next period's forecasts per series (already in the report's unit), with the managers'."""
+    p = pred.sort_values(["unique_id", "step"])
+    out = pd.DataFrame({
+        t("fc_col_series", lang): p["unique_id"].to_numpy(),
+        t("fc_col_name", lang): [(names or {}).get(u, "") for u in p["unique_id"]],
+        t("fc_month", lang): [f"{d:%Y-%m}" for d in p["ds"]],
+        t("fc_col_forecast", lang): p["forecast"].to_numpy(),
+    })
+    fmts: dict[str, Any] = {t("fc_col_forecast", lang): ",.1f"}
+    for c in p.columns:
+        if c.startswith(("lo_", "hi_")):
+            key = "fc_col_lo" if c.startswith("lo_") else "fc_col_hi"
+            name = t(key, lang, level=c.split("_", 1)[1])
+            out[name] = p[c].to_numpy()
+            fmts[name] = ",.1f"
+    if manager is not None and len(manager):
+        m = p[["unique_id", "ds"]].merge(manager, on=["unique_id", "ds"], how="left")
+        out[t("fc_col_manager_forecast", lang)] = m["forecast"].to_numpy()
+        fmts[t("fc_col_manager_forecast", lang)] = ",.1f"
+    return out, fmts
+
+
+def next_total_text(pred: pd.DataFrame, manager: pd.DataFrame | None, lang: str = "zh") -> str:
+    total = pred["forecast"].sum()
+    mgr = "—"
+    if manager is not None and len(manager):
+        m = pred[["unique_id", "ds"]].merge(manager, on=["unique_id", "ds"], how="inner")
+        if len(m):
+            mgr = f"{m['forecast'].sum():,.1f}"
+    return t("fc_next_total", lang, total=f"{total:,.1f}", manager=mgr)
+
+
+def reason_text(row: Mapping[str, Any], lang: str = "zh") -> str:
+    """A skipped record's reason in the report language (the library's English text when
+    its code is unknown)."""
+    code = row.get("code")
+    try:
+        return t(f"fc_reason_{code}", lang, n=row.get("n_points"), need=row.get("need"),
+                 k=row.get("n_windows_missing"))
+    except KeyError:
+        return str(row.get("reason", ""))
+
+
+def skipped_display(sk: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    out = pd.DataFrame({
+        t("fc_col_series", lang): sk["unique_id"].to_numpy(),
+        t("fc_col_model", lang): [model_label(m, lang) for m in sk["model"]],
+        t("fc_col_reason", lang): [reason_text(r, lang) for r in sk.to_dict("records")],
+        t("fc_col_n_points", lang): sk["n_points"].to_numpy(),
+        t("fc_col_n_missing", lang): sk["n_windows_missing"].to_numpy(),
+    })
+    return out, {t("fc_col_n_points", lang): "int", t("fc_col_n_missing", lang): "int"}
+
+
+def conclusion_text(rec: Mapping[str, Any], scores: pd.DataFrame, va: pd.DataFrame | None,
+                    lang: str = "zh") -> str:
+    s = scores.set_index("model")
+    row = s.loc[rec["model"]]
+    if "manager" in s.index:
+        macc, mbias = _pct(s.loc["manager", "accuracy_weighted"]), _pct(s.loc["manager", "bias_pct"], 1, True)
+    else:
+        macc = mbias = "—"
+    fva = t("fc_fva_none", lang)
+    if va is not None and len(va):
+        v = va[(va["benchmark_role"] == "best") & (va["metric"] == "accuracy_weighted")]
+        if len(v):
+            x = float(v["value_added"].iloc[0])
+            fva = t("fc_fva_positive" if x >= 0 else "fc_fva_negative", lang,
+                    x=f"{abs(x) * 100:.1f} pp" if lang == "en" else f"{abs(x) * 100:.1f} 个百分点")
+    return t("fc_conclusion", lang, model=model_label(rec["model"], lang),
+             acc=_pct(row["accuracy_weighted"]), mase=f"{row['mase']:.3f}",
+             impr=_pct(rec["improvement"]), macc=macc, mbias=mbias, fva=fva)
+
+
+def forecast_metrics(scores: pd.DataFrame, rec: Mapping[str, Any], va: pd.DataFrame | None,
+                     pred: pd.DataFrame, level_rows: pd.DataFrame | None = None) -> dict[str, dict]:
+    """The report's key figures for ``metrics.json``."""
+    s = scores.set_index("model")
+    best = rec["model"]
+    figs = {
+        "recommended_model": metric(best, "model", "model with the lowest MASE at the series "
+                                    "level (managers excluded)"),
+        "forecast_accuracy": metric(s.loc[best, "accuracy"], "fraction",
+                                    "mean over backtest points of max(0, 1 − |F − A| / A), recommended model"),
+        "forecast_accuracy_weighted": metric(s.loc[best, "accuracy_weighted"], "fraction",
+                                             "1 − Σ|F − A| / ΣA (1 − WAPE), recommended model"),
+        "mase": metric(s.loc[best, "mase"], "ratio", "MASE of the recommended model (scale: "
+                       "in-sample seasonal naive MAE up to each cutoff)"),
+        "mase_seasonal_naive": metric(s.loc["snaive", "mase"] if "snaive" in s.index else None,
+                                      "ratio", "MASE of seasonal naive"),
+        "bias_pct": metric(s.loc[best, "bias_pct"], "fraction", "Σ(F − A) / ΣA, recommended model"),
+        "next_period_forecast_total": metric(pred["forecast"].sum(), "case",
+                                             "sum of next period's forecasts of the recommended model"),
+    }
+    for c in s.columns:
+        if c.startswith("coverage_"):
+            figs[c] = metric(s.loc[best, c], "fraction",
+                             f"share of actuals inside the {c.split('_', 1)[1]}% interval, recommended model")
+    if "manager" in s.index:
+        figs["manager_accuracy"] = metric(s.loc["manager", "accuracy"], "fraction",
+                                          "industry accuracy of the managers' forecasts")
+        figs["manager_accuracy_weighted"] = metric(s.loc["manager", "accuracy_weighted"], "fraction",
+                                                   "1 − WAPE of the managers' forecasts")
+        figs["manager_bias_pct"] = metric(s.loc["manager", "bias_pct"], "fraction",
+                                          "Σ(F − A) / ΣA of the managers' forecasts")
+    if va is not None and len(va):
+        v = va[(va["benchmark_role"] == "best") & (va["metric"] == "accuracy_weighted")]
+        if len(v):
+            figs["manager_value_added"] = metric(
+                v["value_added"].iloc[0], "fraction",
+                "managers' weighted accuracy − best model's, on the managers' points (FVA)")
+    if level_rows is not None:
+        for r in level_rows.itertuples(index=False):
+            key = "_".join(r.level) if isinstance(r.level, list | tuple) else str(r.level)
+            figs[f"recommended_model_{key}"] = metric(r.model, "model", f"lowest MASE at level {key}")
+    return figs

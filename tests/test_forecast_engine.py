@@ -1,0 +1,27 @@
+"""forecast.backtest on a local Dask cluster gives the local engine's result (issue 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_analysis import forecast
+
+distributed = pytest.importorskip("dask.distributed")
+
+
+def test_dask_engine_equals_local():
+    rng = np.random.default_rng(0)
+    s = pd.concat([pd.DataFrame({"unique_id": f"s{i}",
+                                 "ds": pd.date_range("2020-01-01", periods=40, freq="MS"),
+                                 "y": 100 + 10 * np.sin(np.arange(40) * np.pi / 6) + rng.normal(0, 3, 40)})
+                   for i in range(4)], ignore_index=True)
+    models = ["naive", "snaive", "ets", "arima", "ensemble"]
+    local = forecast.backtest(s, models=models, h=2, n_windows=3, refit=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = forecast.backtest(s, models=models, h=2, n_windows=3, refit=2, engine=client)
+    pd.testing.assert_frame_equal(on_dask, local)
+    assert on_dask.attrs["skipped"] == local.attrs["skipped"]
