@@ -99,3 +99,25 @@ def test_notebook_that_never_ran():
         "traceback": "", "cell": None})
     assert "本报告运行失败" in page
     assert "<strong>RuntimeError</strong>: Kernel didn't respond in 180 seconds" in page
+
+
+def test_report_page_embeds_the_cjk_glyphs_it_uses():
+    """Chinese renders even where no CJK font is installed: the page carries a subset of Noto
+    Sans CJK whose character map covers every non-ASCII character of the page's text."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    page = rhtml.render_report(_notebook(), title="客户满意度 <x>", period="2026-10", lang="zh")
+    m = re.search(r'font-family: "LA Noto Sans CJK"; src: url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\)',
+                  page)
+    assert m, "no embedded font"
+    cmap = TTFont(io.BytesIO(base64.b64decode(m.group(1)))).getBestCmap()
+    text = rhtml._DATA_URI.sub("", page)
+    used = {c for c in text if ord(c) > 127}
+    assert "满" in used and "销" in used
+    assert not {c for c in used if ord(c) not in cmap}
+    assert len(cmap) < 2000  # a subset, not the 16 MB font
+    plain = rhtml.render_report(_notebook(), title="t", period="2026-10", embed_font=False)
+    assert "@font-face" not in plain

@@ -50,6 +50,48 @@ def css() -> str:
     return (TEMPLATES / "lean.css").read_text(encoding="utf-8")
 
 
+FONT_FAMILY = "LA Noto Sans CJK"  # the name the embedded subset goes by in the stylesheet
+_DATA_URI = re.compile(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+")
+
+
+def embed_cjk_font(page: str) -> str:
+    """Embed the subset of the CJK font that ``page`` uses, as a base64 ``@font-face``.
+
+    The page then renders its Chinese on any machine, offline and in print, even where no
+    CJK font is installed (the stylesheet lists the system fonts first and this one after
+    them). Only the glyphs of the page's own non-ASCII characters are kept (typically
+    100–300 KB). Returns ``page`` unchanged when the font package is missing.
+    """
+    import base64
+    import io
+
+    try:
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+
+        from lean_analysis.report.theme import cjk_font_path
+
+        path = cjk_font_path()
+    except (ImportError, FileNotFoundError):  # pragma: no cover - both ship with the package
+        return page
+    chars = {ord(c) for c in _DATA_URI.sub("", page) if ord(c) > 127}
+    if not chars or "</head>" not in page:
+        return page
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.notdef_outline = True
+    font = TTFont(str(path), lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=chars)
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    face = (f'<style>@font-face {{ font-family: "{FONT_FAMILY}"; '
+            f'src: url(data:font/otf;base64,{data}) format("opentype"); }}</style>\n')
+    return page.replace("</head>", face + "</head>", 1)
+
+
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
@@ -169,12 +211,14 @@ def render_report(
     commit: str = "",
     status: str = "ok",
     error: dict[str, Any] | None = None,
+    embed_font: bool = True,
 ) -> str:
     """The reviewer HTML of an executed notebook ``nb`` (a NotebookNode; ``None`` when the
     notebook never ran, e.g. the kernel did not start, then ``error`` says why).
 
     ``parameters`` are shown escaped in the header; ``error`` overrides the error found in
-    the notebook (keys ename, evalue, traceback, cell).
+    the notebook (keys ename, evalue, traceback, cell). ``embed_font`` embeds the subset of
+    the CJK font the page uses (:func:`embed_cjk_font`).
     """
     import nbformat
 
@@ -216,7 +260,7 @@ def render_report(
         "metadata": {"name": title},
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return embed_cjk_font(body) if embed_font else body
 
 
 # --------------------------------------------------------------------------- index pages
@@ -257,11 +301,11 @@ def render_period_index(
         "no_scorecard": t("run_no_scorecard", lang),
         "all_periods": t("run_all_periods", lang),
     }
-    return _env().get_template("period_index.html.j2").render(
+    return embed_cjk_font(_env().get_template("period_index.html.j2").render(
         html_lang=HTML_LANG.get(lang, lang), title=t("run_index_title", lang, period=period),
         css=css(), meta=meta, reports=rows, scorecard=cards, labels=labels,
         scorecard_link=scorecard_link, scorecard_title=scorecard_title, footer=footer,
-    )
+    ))
 
 
 def render_periods_index(*, lang: str, periods: list[dict[str, Any]],
@@ -274,7 +318,7 @@ def render_periods_index(*, lang: str, periods: list[dict[str, Any]],
                     t("run_finished", lang)],
         "failed_runs": t("run_failed_runs", lang),
     }
-    return _env().get_template("periods.html.j2").render(
+    return embed_cjk_font(_env().get_template("periods.html.j2").render(
         html_lang=HTML_LANG.get(lang, lang), title=t("run_periods_title", lang), css=css(),
         periods=rows, failed=failed, labels=labels, footer=footer,
-    )
+    ))
