@@ -714,7 +714,7 @@ def _publish(staging: Path, out_root: Path, final: Path, period: str,
 # --------------------------------------------------------------------------- index pages
 def scorecard_rows(metrics: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
     """The scorecard headline: every figure of the scorecard report's metrics that carries a
-    ``target``, in the order of the file. Label: the figure's ``label_<lang>``/``label``, a
+    ``target``, in the order of their ``order`` field (the targets file's order), else of the file. Label: the figure's ``label_<lang>``/``label``, a
     report text of the same name, or the name. Status: the figure's ``status``, else
     value against target with its ``direction`` (default >=)."""
     from lean_analysis.report.show import STATUSES as FIG_STATUSES
@@ -723,7 +723,11 @@ def scorecard_rows(metrics: dict[str, Any] | None, lang: str) -> list[dict[str, 
 
     rows = []
     known = set(keys())
-    for name, fig in ((metrics or {}).get("figures") or {}).items():
+    figures = ((metrics or {}).get("figures") or {}).items()
+    ordered = sorted(figures, key=lambda kv: (not isinstance(kv[1], dict)
+                                              or not isinstance(kv[1].get("order"), int),
+                                              kv[1].get("order", 0) if isinstance(kv[1], dict) else 0))
+    for name, fig in ordered:
         if not isinstance(fig, dict) or "target" not in fig:
             continue
         label = fig.get(f"label_{lang}") or fig.get("label")

@@ -68,7 +68,9 @@ def test_format_value_and_metric():
     assert show.format_value(pd.NaT) == show.MISSING
     assert show.format_value(True, lang="zh") == "是"
     assert show.format_metric(0.895, "share") == "89.5%"
-    assert show.format_metric(91.234, "index") == "91.23 index"
+    assert show.format_metric(91.234, "index") == "91.23 分"
+    assert show.format_metric(91.234, "index", "en") == "91.23 points"
+    assert show.format_metric(2.0, "furlongs") == "2.00 furlongs"  # unknown units as written
     assert show.format_metric(None, "share", "zh") == "未测量"
 
 

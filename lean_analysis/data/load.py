@@ -32,6 +32,7 @@ from lean_analysis.data.tables import (
     POS_FILE_FACTOR,
     RawSource,
     Tables,
+    connect,
     scan_folder,
 )
 
@@ -43,7 +44,9 @@ _SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOO
 
 
 def load(source: str | Path | None = None, tables: list[str] | None = None,
-         validate: bool = True, materialize: bool = False) -> Tables:
+         validate: bool = True, materialize: bool = False, *,
+         memory_limit: str | int | None = None, temp_directory: str | Path | None = None,
+         threads: int | None = None) -> Tables:
     """Open the canonical tables at ``source`` and (by default) validate them.
 
     Parameters
@@ -64,6 +67,15 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
         Copy each (typed) table once into DuckDB's own columnar storage (in memory, spilled
         to DuckDB's temporary directory beyond its ``memory_limit``), so that repeated
         queries do not parse the CSV files again. Default: views read the files.
+    memory_limit, temp_directory, threads
+        Settings of the DuckDB connection (see :func:`lean_analysis.data.tables.connect`):
+        the memory DuckDB may hold (e.g. ``"2GB"``; beyond it, it spills to
+        ``temp_directory``) and its threads. Defaults: the environment variables
+        ``LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT``, ``LEAN_ANALYSIS_DUCKDB_TEMP_DIRECTORY``,
+        ``LEAN_ANALYSIS_DUCKDB_THREADS``, else DuckDB's defaults (80 % of RAM, all cores)
+        and a temporary folder of the connection's own. Validation and ``to_series`` stream
+        the files through DuckDB, so a fixed ``memory_limit`` bounds their memory whatever
+        the size of the orders.
 
     Example
     -------
@@ -74,7 +86,8 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
         from lean_analysis.config import data_dir
 
         source = data_dir()
-    t = open_tables(source, tables)
+    t = open_tables(source, tables, memory_limit=memory_limit,
+                    temp_directory=temp_directory, threads=threads)
     if validate:
         from lean_analysis.data.validate import ValidationError, run_checks
 
@@ -95,20 +108,19 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
     return t
 
 
-def open_tables(source: str | Path, tables: list[str] | None = None) -> Tables:
+def open_tables(source: str | Path, tables: list[str] | None = None, *,
+                memory_limit: str | int | None = None, temp_directory: str | Path | None = None,
+                threads: int | None = None) -> Tables:
     """Open ``source`` without validating: the typed views plus what was found on the way
-    (``tables.load_problems``: missing tables, unreadable files and rows)."""
+    (``tables.load_problems``: missing tables, unreadable files and rows). The connection
+    settings are those of :func:`load`."""
     from lean_analysis.data.validate import Problem
 
     src = Path(source).expanduser()
     if not src.exists():
         raise FileNotFoundError(f"no data at {src}: expected a folder of tables or a DuckDB file")
     wanted = _with_dependencies(tables)
-    con = duckdb.connect()
-    try:  # in a Jupyter kernel without ipywidgets DuckDB refuses to touch the progress bar
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:
-        pass
+    con = connect(memory_limit=memory_limit, temp_directory=temp_directory, threads=threads)
     problems: list[Problem] = []
     try:
         if src.is_dir():

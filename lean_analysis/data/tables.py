@@ -14,6 +14,9 @@ is row 1; in Excel that is spreadsheet row 2).
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +27,17 @@ from lean_analysis.data.schemas import SCHEMAS
 
 TABLE_EXTENSIONS = (".parquet", ".csv", ".xlsx")
 DATABASE_EXTENSIONS = (".duckdb", ".db")
+
+# Settings of the DuckDB connection behind a Tables, and the environment variables that give
+# their defaults (an argument of ``data.load`` wins over the variable).
+DUCKDB_ENV = {
+    "memory_limit": "LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT",
+    "temp_directory": "LEAN_ANALYSIS_DUCKDB_TEMP_DIRECTORY",
+    "threads": "LEAN_ANALYSIS_DUCKDB_THREADS",
+}
+
+# The default memory limit of DuckDB per thread (see ``connect``).
+MEMORY_PER_THREAD = 128 * 2**20
 
 # A row position packs the file index (for tables split into parts) and the 1-based data row:
 # _pos = file_index * POS_FILE_FACTOR + row. A single-file table has _pos == row.
@@ -176,3 +190,98 @@ def find_table_files(folder: Path) -> dict[str, list[Path]]:
             + ", ".join(p.name for p in hits)
         )
     return found
+
+
+def connect(memory_limit: str | int | None = None, temp_directory: str | Path | None = None,
+            threads: int | str | None = None) -> duckdb.DuckDBPyConnection:
+    """The in-memory DuckDB connection behind :class:`Tables`.
+
+    ``memory_limit``
+        The most memory DuckDB's buffer manager may hold (``"2GB"``, ``"512MiB"``, or bytes
+        as an int); beyond it, sorts, joins and aggregations spill to ``temp_directory``.
+        Default: ``$LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT``, else :data:`MEMORY_PER_THREAD` ×
+        the threads (at least 2), but never more than DuckDB's own default (80 % of RAM):
+        a fixed amount, so that the memory of loading and aggregating does not grow with
+        the data (DuckDB's default lets its hash tables grow with the number of order
+        lines; see ``benchmarks/RESULTS.md``). ``"none"`` keeps DuckDB's default.
+    ``temp_directory``
+        Where DuckDB spills. Default: ``$LEAN_ANALYSIS_DUCKDB_TEMP_DIRECTORY``, else a folder
+        of this connection's own under the system's temporary directory (not DuckDB's own
+        default ``.tmp`` in the working directory). DuckDB creates it only when it spills
+        and removes it when the connection closes.
+    ``threads``
+        Threads of DuckDB. Default: ``$LEAN_ANALYSIS_DUCKDB_THREADS``, else the machine's cores.
+
+    A bad value raises ``ValueError`` naming the option (and the variable it came from).
+    """
+    given = {"memory_limit": memory_limit, "temp_directory": temp_directory, "threads": threads}
+    settings: dict[str, tuple[str, str]] = {}  # option -> (SQL literal, where it came from)
+    for key, value in given.items():
+        origin = f"{key}="
+        if value is None or str(value).strip() == "":
+            value = os.environ.get(DUCKDB_ENV[key], "").strip() or None
+            origin = f"{DUCKDB_ENV[key]}="
+        if value is None:
+            continue
+        if key == "threads":
+            ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+                isinstance(value, str) and value.strip().isdigit())
+            if not ok or int(value) < 1:
+                raise ValueError(f"{origin}{value!r}: threads must be a whole number >= 1")
+            settings[key] = (str(int(value)), origin)
+            continue
+        if key == "memory_limit" and isinstance(value, int) and not isinstance(value, bool):
+            if value <= 0:
+                raise ValueError(f"{origin}{value!r}: the memory limit must be positive")
+            value = f"{value}B"
+        elif key == "temp_directory":
+            value = str(Path(value).expanduser())
+        settings[key] = ("'" + str(value).strip().replace("'", "''") + "'", origin)
+    if "temp_directory" not in settings:
+        own = Path(tempfile.gettempdir()) / f"lean-analysis-duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        settings["temp_directory"] = ("'" + str(own).replace("'", "''") + "'", "default ")
+    con = duckdb.connect()
+    if settings.get("memory_limit", ("",))[0].lower() in ("'none'", "'default'"):
+        del settings["memory_limit"]
+    elif "memory_limit" not in settings:
+        n = int(settings["threads"][0]) if "threads" in settings else _setting_int(con, "threads")
+        limit = MEMORY_PER_THREAD * max(2, n or 2)
+        ceiling = _bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        if ceiling is not None:
+            limit = min(limit, ceiling)
+        settings["memory_limit"] = (f"'{limit}B'", "default ")
+    for key, (literal, origin) in settings.items():
+        try:
+            con.execute(f"SET {key} = {literal}")
+        except duckdb.Error as e:
+            con.close()
+            first = str(e).strip().splitlines()[0]
+            raise ValueError(f"{origin}{literal}: DuckDB does not accept this {key}: {first}") \
+                from None
+    try:  # in a Jupyter kernel without ipywidgets DuckDB refuses to touch the progress bar
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
+    return con
+
+
+_UNITS = {"bytes": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+
+
+def _bytes(text: str) -> int | None:
+    """DuckDB's rendering of a memory size (``"18.8 GiB"``) in bytes; None if unreadable."""
+    parts = str(text).strip().split()
+    if len(parts) != 2 or parts[1].lower() not in _UNITS:
+        return None
+    try:
+        return int(float(parts[0]) * _UNITS[parts[1].lower()])
+    except ValueError:
+        return None
+
+
+def _setting_int(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    try:
+        return int(con.execute(f"SELECT current_setting('{name}')").fetchone()[0])
+    except (duckdb.Error, TypeError, ValueError):
+        return None

@@ -100,6 +100,14 @@ def format_value(v: Any, fmt: Formatter = None, *, digits: int = 2, lang: str = 
     return str(v)
 
 
+def unit_text(unit: str, lang: str = "zh") -> str:
+    """A metrics.json unit in the report language (text ``unit_<unit>``), else as written."""
+    from lean_analysis.report.texts import keys
+
+    key = f"unit_{unit}"
+    return t(key, lang) if key in keys() else unit
+
+
 def format_metric(value: Any, unit: str | None, lang: str = "zh") -> str:
     """A metrics.json figure as text: fractions (unit share/ratio/rate…) as percentages,
     otherwise the number followed by its unit."""
@@ -109,7 +117,7 @@ def format_metric(value: Any, unit: str | None, lang: str = "zh") -> str:
         if (unit or "").lower() in FRACTION_UNITS:
             return format_value(value, "percent")
         text = format_value(value, None if isinstance(value, numbers.Integral) else ",.2f")
-        return f"{text} {unit}" if unit else text
+        return f"{text} {unit_text(unit, lang)}" if unit else text
     return format_value(value, lang=lang)
 
 
