@@ -36,8 +36,10 @@ DUCKDB_ENV = {
     "threads": "LEAN_ANALYSIS_DUCKDB_THREADS",
 }
 
-# The default memory limit of DuckDB per thread (see ``connect``).
-MEMORY_PER_THREAD = 128 * 2**20
+# The default memory limit of DuckDB per thread (see ``connect``): DuckDB needs at least
+# 125 MB per thread and advises 1-2 GB per thread for aggregation-heavy work; with 128 MiB per
+# thread its hash aggregates ran out of memory now and then on province-size data (×64).
+MEMORY_PER_THREAD = 512 * 2**20
 
 # A row position packs the file index (for tables split into parts) and the 1-based data row:
 # _pos = file_index * POS_FILE_FACTOR + row. A single-file table has _pos == row.
@@ -199,11 +201,12 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
     ``memory_limit``
         The most memory DuckDB's buffer manager may hold (``"2GB"``, ``"512MiB"``, or bytes
         as an int); beyond it, sorts, joins and aggregations spill to ``temp_directory``.
-        Default: ``$LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT``, else :data:`MEMORY_PER_THREAD` ×
-        the threads (at least 2), but never more than DuckDB's own default (80 % of RAM):
-        a fixed amount, so that the memory of loading and aggregating does not grow with
-        the data (DuckDB's default lets its hash tables grow with the number of order
-        lines; see ``benchmarks/RESULTS.md``). ``"none"`` keeps DuckDB's default.
+        Default: ``$LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT``, else :data:`MEMORY_PER_THREAD`
+        (512 MiB) × the threads (at least 2), but never more than DuckDB's own default (80 %
+        of RAM): a fixed amount, so that the memory of loading and aggregating stops growing
+        with the data (under DuckDB's default the unique-key check of validation keeps a
+        hash table that grows with the order lines; see ``benchmarks/RESULTS.md``).
+        ``"none"`` keeps DuckDB's default.
     ``temp_directory``
         Where DuckDB spills. Default: ``$LEAN_ANALYSIS_DUCKDB_TEMP_DIRECTORY``, else a folder
         of this connection's own under the system's temporary directory (not DuckDB's own
