@@ -19,9 +19,9 @@ def test_dask_engine_equals_local():
                    for i in range(4)], ignore_index=True)
     models = ["naive", "snaive", "ets", "arima", "ensemble"]
     local = forecast.backtest(s, models=models, h=2, n_windows=3, refit=2)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         on_dask = forecast.backtest(s, models=models, h=2, n_windows=3, refit=2, engine=client)
-    pd.testing.assert_frame_equal(on_dask, local)
+    pd.testing.assert_frame_equal(on_dask, local, check_exact=True)
     assert on_dask.attrs["skipped"] == local.attrs["skipped"]

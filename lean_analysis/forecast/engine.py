@@ -9,6 +9,7 @@ The same statsforecast models run per series on the workers (statsforecast's
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import pandas as pd
@@ -56,6 +57,16 @@ def _float64_backend():
             schema = super()._get_output_schema(**kwargs)
             return Schema([pa.field(f.name, pa.float64()) if pa.types.is_floating(f.type) else f
                            for f in schema.fields])
+
+        def _cv(self, df, *, models, **kwargs):
+            # Each partition fits its own copies: statsforecast's models keep their fit on
+            # the object (refit=False/int forwards from it), and a thread-based worker runs
+            # partitions concurrently on the same objects.
+            return FugueBackend._cv(self, df, models=copy.deepcopy(models), **kwargs)
+
+        # fugue reads the in/out types from the annotations; under ``from __future__ import
+        # annotations`` they would be strings, so give the types themselves
+        _cv.__annotations__ = {"df": pd.DataFrame, "return": pd.DataFrame}
 
     return Float64Backend
 
