@@ -1,4 +1,9 @@
-"""Shared fixtures: the small sample county (seconds) and, for `slow` tests, the county."""
+"""Shared fixtures: the small sample county (seconds) and, for `slow` tests, the county.
+
+Each sample gives three session fixtures, made by :func:`_sample_fixtures`:
+``<size>_dir`` (the generated CSV tables + truth.json), ``<size>_truth`` (truth.json as a
+dict) and ``<size>_tables`` (``data.load`` of the directory).
+"""
 
 from __future__ import annotations
 
@@ -11,45 +16,37 @@ SMALL_SEED = 7
 COUNTY_SEED = 20261027  # the default seed, as `make report` uses
 
 
-@pytest.fixture(scope="session")
-def small_dir(tmp_path_factory) -> Path:
-    """A freshly generated small sample county (CSV tables + truth.json)."""
-    from lean_analysis.sample import write_sample
+def _sample_fixtures(size: str, seed: int, what: str):
+    """The session fixtures ``<size>_dir``, ``<size>_truth`` and ``<size>_tables`` of the
+    sample ``write_sample(out, size=size, seed=seed)``."""
 
-    out = tmp_path_factory.mktemp("small")
-    write_sample(out, size="small", seed=SMALL_SEED)
-    return out
+    def sample_dir(tmp_path_factory) -> Path:
+        from lean_analysis.sample import write_sample
 
+        out = tmp_path_factory.mktemp(size)
+        write_sample(out, size=size, seed=seed)
+        return out
 
-@pytest.fixture(scope="session")
-def small_truth(small_dir) -> dict:
-    return json.loads((small_dir / "truth.json").read_text(encoding="utf-8"))
+    sample_dir.__doc__ = f"A freshly generated {what} (CSV tables + truth.json)."
 
+    def sample_truth(request) -> dict:
+        """The sample's truth.json (the figures the generator planted)."""
+        out = request.getfixturevalue(f"{size}_dir")
+        return json.loads((out / "truth.json").read_text(encoding="utf-8"))
 
-@pytest.fixture(scope="session")
-def small_tables(small_dir):
-    from lean_analysis import data
+    def sample_tables(request):
+        """The sample loaded and validated by ``data.load``."""
+        from lean_analysis import data
 
-    return data.load(small_dir)
+        return data.load(request.getfixturevalue(f"{size}_dir"))
 
-
-@pytest.fixture(scope="session")
-def county_dir(tmp_path_factory) -> Path:
-    """The county-size sample (≈1,000 customers, 80 specifications, 3 years)."""
-    from lean_analysis.sample import write_sample
-
-    out = tmp_path_factory.mktemp("county")
-    write_sample(out, size="county", seed=COUNTY_SEED)
-    return out
+    return tuple(
+        pytest.fixture(func, scope="session", name=f"{size}_{kind}")
+        for func, kind in ((sample_dir, "dir"), (sample_truth, "truth"), (sample_tables, "tables"))
+    )
 
 
-@pytest.fixture(scope="session")
-def county_truth(county_dir) -> dict:
-    return json.loads((county_dir / "truth.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def county_tables(county_dir):
-    from lean_analysis import data
-
-    return data.load(county_dir)
+small_dir, small_truth, small_tables = _sample_fixtures("small", SMALL_SEED, "small sample county")
+county_dir, county_truth, county_tables = _sample_fixtures(
+    "county", COUNTY_SEED, "county-size sample (≈1,000 customers, 80 specifications, 3 years)"
+)

@@ -1,8 +1,10 @@
-"""Small helpers shared by the effect estimators: input checks and period arithmetic."""
+"""Small helpers shared by the effect estimators: input checks, period arithmetic and the
+common part of their result classes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -94,3 +96,42 @@ def check_unique(panel: pd.DataFrame, keys: list[str], where: str) -> None:
             f"{where}: {int(dup.sum())} rows share a ({', '.join(keys)}) pair, e.g. row {row!r} "
             f"({', '.join(f'{k}={panel.at[row, k]!r}' for k in keys)}); aggregate the panel first"
         )
+
+
+class EstimateResult:
+    """What the effect results (:class:`~lean_analysis.brand.did.DidResult`,
+    :class:`~lean_analysis.brand.synth.SynthResult`,
+    :class:`~lean_analysis.brand.synth.SynthMultiResult`) have in common: an ``estimate``
+    with its interval ``ci_low``/``ci_high`` and the treated pre-period mean ``baseline``,
+    hence ``lift``; and a one-row :meth:`to_frame` built from the column list
+    ``_frame_columns``. A column is read from the attribute of the same name, or from the
+    one ``_frame_source`` maps it to.
+
+    A plain mixin, not a dataclass: it adds no fields, so the subclasses' dataclass fields
+    (their order, constructor and repr) are their own.
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    baseline: float
+
+    _frame_columns: ClassVar[tuple[str, ...]] = ()
+    _frame_source: ClassVar[dict[str, str]] = {}
+
+    @property
+    def lift(self) -> float:
+        """The estimate relative to the treated pre-period mean (``baseline``); NaN when
+        the baseline is 0."""
+        return self.estimate / self.baseline if self.baseline else float("nan")
+
+    def _frame_row(self, **values) -> dict:
+        """The ``to_frame`` row: ``values`` where given, else the attributes."""
+        return {
+            c: values[c] if c in values else getattr(self, self._frame_source.get(c, c))
+            for c in self._frame_columns
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row with the columns ``_frame_columns``."""
+        return pd.DataFrame([self._frame_row()])

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from lean_analysis.brand._util import (
+    EstimateResult,
     check_unique,
     period_positions,
     require_columns,
@@ -49,8 +50,15 @@ _Y, _U, _T, _D, _G, _C, _REL = "_y", "_unit", "_time", "_D", "_treated", "_clust
 
 
 @dataclass
-class DidResult:
-    """The result of :func:`did`. ``estimate`` is in the outcome's unit per unit and period."""
+class DidResult(EstimateResult):
+    """The result of :func:`did`. ``estimate`` is in the outcome's unit per unit and period;
+    ``lift`` = estimate ÷ ``baseline`` (the treated units' pre-period mean); ``to_frame()``
+    is one row: method, estimate, se, interval, p-value, lift, counts, pre-trend p."""
+
+    _frame_columns = (
+        "method", "estimate", "se", "ci_low", "ci_high", "p_value", "alpha", "baseline", "lift",
+        "n_units", "n_treated", "n_obs", "n_excluded", "pretrend_p",
+    )
 
     estimate: float
     se: float
@@ -73,34 +81,6 @@ class DidResult:
     def n_excluded(self) -> int:
         """Rows of the input left out (missing values), all reasons together."""
         return int(sum(self.excluded.values()))
-
-    @property
-    def lift(self) -> float:
-        """The estimate relative to the treated units' pre-period mean (``baseline``)."""
-        return self.estimate / self.baseline if self.baseline else float("nan")
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row: method, estimate, se, interval, p-value, lift, counts, pre-trend p."""
-        return pd.DataFrame(
-            [
-                {
-                    "method": self.method,
-                    "estimate": self.estimate,
-                    "se": self.se,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "p_value": self.p_value,
-                    "alpha": self.alpha,
-                    "baseline": self.baseline,
-                    "lift": self.lift,
-                    "n_units": self.n_units,
-                    "n_treated": self.n_treated,
-                    "n_obs": self.n_obs,
-                    "n_excluded": self.n_excluded,
-                    "pretrend_p": self.pretrend_p,
-                }
-            ]
-        )
 
 
 def did(

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from lean_analysis.brand._util import coerce_like, require_columns
+from lean_analysis.brand._util import EstimateResult, coerce_like, require_columns
 
 
 def simplex_weights(y1: np.ndarray, y0: np.ndarray) -> np.ndarray:
@@ -105,9 +105,20 @@ def simplex_weights(y1: np.ndarray, y0: np.ndarray) -> np.ndarray:
     return w
 
 
+_SYNTH_COLUMNS = (
+    "method", "unit", "estimate", "ci_low", "ci_high", "p_value", "alpha", "baseline", "lift",
+    "pre_rmspe", "post_rmspe", "ratio", "n_donors", "n_placebos", "n_interval_placebos",
+)
+
+
 @dataclass
-class SynthResult:
-    """One treated unit's synthetic control. Effects are treated − synthetic (outcome units)."""
+class SynthResult(EstimateResult):
+    """One treated unit's synthetic control. Effects are treated − synthetic (outcome units);
+    ``estimate`` is ``post_mean_gap`` and ``lift`` it relative to the treated unit's
+    pre-period mean (``baseline``)."""
+
+    _frame_columns = _SYNTH_COLUMNS
+    _frame_source = {"unit": "treated_unit"}
 
     treated_unit: object
     weights: pd.Series
@@ -143,38 +154,15 @@ class SynthResult:
     def n_placebos(self) -> int:
         return int(self.placebo_stats["ratio"].notna().sum()) if len(self.placebo_stats) else 0
 
-    @property
-    def lift(self) -> float:
-        """Post-period mean gap relative to the treated unit's pre-period mean."""
-        return self.post_mean_gap / self.baseline if self.baseline else float("nan")
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                {
-                    "method": self.method,
-                    "unit": self.treated_unit,
-                    "estimate": self.post_mean_gap,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "p_value": self.p_value,
-                    "alpha": self.alpha,
-                    "baseline": self.baseline,
-                    "lift": self.lift,
-                    "pre_rmspe": self.pre_rmspe,
-                    "post_rmspe": self.post_rmspe,
-                    "ratio": self.ratio,
-                    "n_donors": self.n_donors,
-                    "n_placebos": self.n_placebos,
-                    "n_interval_placebos": self.n_interval_placebos,
-                }
-            ]
-        )
-
 
 @dataclass
-class SynthMultiResult:
-    """Several treated units: one :class:`SynthResult` each and their average effect."""
+class SynthMultiResult(EstimateResult):
+    """Several treated units: one :class:`SynthResult` each and their average effect.
+    ``to_frame()``: the units' rows and an "average" row (mean RMSPEs and ratio, the largest
+    donor count, the placebo draws as ``n_placebos``)."""
+
+    _frame_columns = _SYNTH_COLUMNS
+    _frame_source = {"n_placebos": "n_draws"}
 
     results: dict
     estimate: float
@@ -196,38 +184,21 @@ class SynthMultiResult:
         return self.estimate
 
     @property
-    def lift(self) -> float:
-        return self.estimate / self.baseline if self.baseline else float("nan")
-
-    @property
     def weights(self) -> pd.DataFrame:
         """Donor × treated-unit weight table."""
         return pd.DataFrame({u: r.weights for u, r in self.results.items()}).fillna(0.0)
 
     def to_frame(self) -> pd.DataFrame:
-        rows = pd.concat([r.to_frame() for r in self.results.values()], ignore_index=True)
-        avg = pd.DataFrame(
-            [
-                {
-                    "method": self.method,
-                    "unit": "average",
-                    "estimate": self.estimate,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "p_value": self.p_value,
-                    "alpha": self.alpha,
-                    "baseline": self.baseline,
-                    "lift": self.lift,
-                    "pre_rmspe": float(np.mean([r.pre_rmspe for r in self.results.values()])),
-                    "post_rmspe": float(np.mean([r.post_rmspe for r in self.results.values()])),
-                    "ratio": float(np.mean([r.ratio for r in self.results.values()])),
-                    "n_donors": int(max(r.n_donors for r in self.results.values())),
-                    "n_placebos": self.n_draws,
-                    "n_interval_placebos": self.n_interval_placebos,
-                }
-            ]
+        res = list(self.results.values())
+        rows = pd.concat([r.to_frame() for r in res], ignore_index=True)
+        avg = self._frame_row(
+            unit="average",
+            pre_rmspe=float(np.mean([r.pre_rmspe for r in res])),
+            post_rmspe=float(np.mean([r.post_rmspe for r in res])),
+            ratio=float(np.mean([r.ratio for r in res])),
+            n_donors=int(max(r.n_donors for r in res)),
         )
-        return pd.concat([rows, avg], ignore_index=True)
+        return pd.concat([rows, pd.DataFrame([avg])], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------

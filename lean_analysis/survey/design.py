@@ -111,6 +111,19 @@ def _codes(df: pd.DataFrame, cols: list[str], table: str, role: str) -> np.ndarr
     return df.groupby(cols, sort=True, observed=True).ngroup().to_numpy()
 
 
+def _positive_column(df: pd.DataFrame, col: str, table: str, role: str, rule: str) -> np.ndarray:
+    """Column ``col`` (the design's ``role``) as floats; a missing, non-numeric or
+    non-positive value is an error naming the rows and ``rule``."""
+    if col not in df.columns:
+        raise KeyError(f"{table}: no column {col!r} (the design's {role})")
+    v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(v) | (v <= 0)
+    if bad.any():
+        rows = df.index[bad][:5].tolist()
+        raise ValueError(f"{table}.{col}: {int(bad.sum())} row(s) {rows}: rule: {rule}")
+    return v
+
+
 class Design:
     """A survey design over ``df`` (R's ``svydesign(id=psu, strata=, weights=, fpc=)``).
 
@@ -164,13 +177,7 @@ class Design:
         f_h = np.zeros(self.n_strata)
         N_h = np.full(self.n_strata, np.nan)
         if fpc is not None:
-            if fpc not in df.columns:
-                raise KeyError(f"{table}: no column {fpc!r} (the design's fpc)")
-            fv = pd.to_numeric(df[fpc], errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(fv) | (fv <= 0)
-            if bad.any():
-                rows = df.index[bad][:5].tolist()
-                raise ValueError(f"{table}.{fpc}: rows {rows}: rule: fpc must be a positive number")
+            fv = _positive_column(df, fpc, table, "fpc", "fpc must be a positive number")
             lo = np.full(self.n_strata, np.inf)
             hi = np.full(self.n_strata, -np.inf)
             np.minimum.at(lo, strat, fv)
@@ -196,14 +203,8 @@ class Design:
 
         # weights
         if weight is not None:
-            if weight not in df.columns:
-                raise KeyError(f"{table}: no column {weight!r} (the design's weight)")
-            w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(w) | (w <= 0)
-            if bad.any():
-                rows = df.index[bad][:5].tolist()
-                raise ValueError(f"{table}.{weight}: {int(bad.sum())} row(s) {rows}: "
-                                 "rule: weights must be positive numbers")
+            w = _positive_column(df, weight, table, "weight",
+                                 "weights must be positive numbers")
         elif fpc is not None:
             w = (N_h / n_h)[strat]  # R: probabilities from the fpc when no weights are given
         else:
