@@ -62,34 +62,51 @@ def embed_cjk_font(page: str) -> str:
     them). Only the glyphs of the page's own non-ASCII characters are kept (typically
     100–300 KB). Returns ``page`` unchanged when the font package is missing.
     """
+    chars = frozenset(ord(c) for c in _DATA_URI.sub("", page) if ord(c) > 127)
+    if not chars or "</head>" not in page:
+        return page
+    try:
+        data = _cjk_subset(chars)
+    except (ImportError, FileNotFoundError):  # pragma: no cover - both ship with the package
+        return page
+    face = (f'<style>@font-face {{ font-family: "{FONT_FAMILY}"; '
+            f'src: url(data:font/otf;base64,{data}) format("opentype"); }}</style>\n')
+    return page.replace("</head>", face + "</head>", 1)
+
+
+@functools.cache
+def _cjk_font_bytes() -> bytes:
+    """The 16 MB CJK font file, read once per process (its bytes never change; every subset
+    parses its own TTFont from them, as subsetting mutates the font)."""
+    from lean_analysis.report.theme import cjk_font_path
+
+    return cjk_font_path().read_bytes()
+
+
+@functools.lru_cache(maxsize=16)
+def _cjk_subset(chars: frozenset[int]) -> str:
+    """Base64 of the CJK font subset to the code points ``chars`` (with every layout feature,
+    so vertical and contextual forms come along). Cached: pages with the same characters
+    (the index pages of a run, re-renders) share one subset.
+
+    Loaded as ``pyftsubset`` does (``subset.load_font``: font bounds and timestamp kept
+    from the full font, not recomputed from the subset's glyphs), which saves a second pass
+    over every glyph and makes the subset the same bytes on every run."""
     import base64
     import io
 
-    try:
-        from fontTools import subset
-        from fontTools.ttLib import TTFont
+    from fontTools import subset
 
-        from lean_analysis.report.theme import cjk_font_path
-
-        path = cjk_font_path()
-    except (ImportError, FileNotFoundError):  # pragma: no cover - both ship with the package
-        return page
-    chars = {ord(c) for c in _DATA_URI.sub("", page) if ord(c) > 127}
-    if not chars or "</head>" not in page:
-        return page
     options = subset.Options()
     options.layout_features = ["*"]
     options.notdef_outline = True
-    font = TTFont(str(path), lazy=True)
+    font = subset.load_font(io.BytesIO(_cjk_font_bytes()), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=chars)
     subsetter.subset(font)
     buf = io.BytesIO()
     font.save(buf)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    face = (f'<style>@font-face {{ font-family: "{FONT_FAMILY}"; '
-            f'src: url(data:font/otf;base64,{data}) format("opentype"); }}</style>\n')
-    return page.replace("</head>", face + "</head>", 1)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def strip_ansi(text: str) -> str:
