@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import numpy as np
 import pandas as pd
 
 from lean_analysis.config import CARTONS_PER_CASE, TIER_BANDS
@@ -181,48 +182,82 @@ def to_series(
 
 def _series_from_agg(con, tmp: str, levels: list[str], f: str, first: dt.date,
                      last: dt.date, value: str, unit: str) -> tuple[pd.DataFrame, int]:
-    """The zero-filled series from the per-period aggregate ``tmp``."""
+    """The zero-filled series from the per-period aggregate ``tmp``.
+
+    Two results come back from DuckDB: one row per series (its code ``sid``, in the order
+    of ``unique_id``, with the level values) and the points keyed by ``sid`` alone. The
+    label columns of the points are then taken from the per-series rows, so each label is
+    one Python object shared by the points of its series, instead of a string per point
+    (at province size the hand-off to pandas was dominated by repeated id strings)."""
     divisor = CARTONS_PER_CASE if (unit == "case" and value != "amount") else 1
     lv = ", ".join(levels)
     sel_levels = f"{lv}, " if levels else ""
     group_levels = f"GROUP BY {lv}" if levels else ""
-    gl = "".join(f"g.{c}, " for c in levels)
-    match = " AND ".join([f"g.{c} IS NOT DISTINCT FROM a.{c}" for c in levels] + ["g.ds = a.ds"])
+    match = " AND ".join([f"s.{c} IS NOT DISTINCT FROM a.{c}" for c in levels] or ["true"])
     uid = ("'total'" if not levels else
-           "concat_ws('|', " + ", ".join(f"coalesce(CAST(g.{c} AS VARCHAR), '(missing)')"
+           "concat_ws('|', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '(missing)')"
                                         for c in levels) + ")")
     step = "INTERVAL 1 MONTH" if f == "MS" else "INTERVAL 7 DAY"
-    sql = f"""
-    WITH a AS (
-        SELECT * FROM {tmp}
-        WHERE n_lines > 0 AND ds BETWEEN DATE '{first}' AND DATE '{last}'
-    ),
-    bounds AS (
-        SELECT {sel_levels}min(ds) FILTER (WHERE y <> 0) AS first_nz, min(launch_ds) AS launch_ds
-        FROM a {group_levels}
-    ),
-    grid AS (
-        SELECT {sel_levels}CAST(unnest(generate_series(
-                   greatest(DATE '{first}', least(first_nz, coalesce(launch_ds, first_nz))),
-                   DATE '{last}', {step})) AS DATE) AS ds
-        FROM bounds WHERE first_nz IS NOT NULL
+    ids = f"{tmp}_ids"
+    a = (f"SELECT * FROM {tmp} "
+         f"WHERE n_lines > 0 AND ds BETWEEN DATE '{first}' AND DATE '{last}'")
+    con.execute(f"""
+    CREATE TEMP TABLE {ids} AS
+    WITH bounds AS (
+        SELECT {sel_levels}min(ds) FILTER (WHERE y <> 0) AS first_nz,
+               min(launch_ds) AS launch_ds
+        FROM ({a}) {group_levels}
     )
-    SELECT {uid} AS unique_id, g.ds AS ds,
-           CAST(coalesce(a.y, 0) AS DOUBLE) / {divisor} AS y,
-           {gl}
-           coalesce(a.n_lines, 0) AS n_lines,
-           coalesce(a.n_cap_lines, 0) AS n_cap_lines,
-           a.n_at_cap / NULLIF(a.n_cap_lines, 0) AS capped_share
-    FROM grid g LEFT JOIN a ON {match}
-    ORDER BY unique_id, ds
-    """
-    out = con.execute(sql).df()
+    SELECT CAST(row_number() OVER (ORDER BY {uid}) - 1 AS INTEGER) AS sid,
+           {uid} AS unique_id, {sel_levels}
+           greatest(DATE '{first}', least(first_nz, coalesce(launch_ds, first_nz))) AS span_start
+    FROM bounds WHERE first_nz IS NOT NULL
+    """)
+    try:
+        series = con.execute(
+            f"SELECT unique_id, {sel_levels}span_start FROM {ids} ORDER BY sid").df()
+        points = con.execute(f"""
+        WITH a AS ({a}),
+        grid AS (
+            SELECT sid, CAST(unnest(generate_series(span_start, DATE '{last}', {step}))
+                             AS DATE) AS ds
+            FROM {ids}
+        ),
+        keyed AS (
+            SELECT s.sid, a.ds, a.y, a.n_lines, a.n_cap_lines, a.n_at_cap
+            FROM a JOIN {ids} s ON {match}
+        )
+        SELECT g.sid, g.ds,
+               CAST(coalesce(k.y, 0) AS DOUBLE) / {divisor} AS y,
+               coalesce(k.n_lines, 0) AS n_lines,
+               coalesce(k.n_cap_lines, 0) AS n_cap_lines,
+               k.n_at_cap / NULLIF(k.n_cap_lines, 0) AS capped_share
+        FROM grid g LEFT JOIN keyed k ON g.sid = k.sid AND g.ds = k.ds
+        ORDER BY g.sid, g.ds
+        """).fetchnumpy()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {ids}")
+    sid = np.asarray(points["sid"])
+    out = pd.DataFrame({"unique_id": series["unique_id"].to_numpy(dtype=object)[sid],
+                        "ds": np.asarray(points["ds"])})
+    out["y"] = np.asarray(points["y"])
+    for c in levels:
+        out[c] = series[c].take(sid).to_numpy()
+    for c in ("n_lines", "n_cap_lines", "capped_share"):
+        out[c] = _plain(points[c])
     n_zero = con.execute(
         f"SELECT count(*) FROM (SELECT {sel_levels}min(ds) FILTER (WHERE y <> 0) AS f FROM {tmp} "
         f"WHERE n_lines > 0 AND ds BETWEEN DATE '{first}' AND DATE '{last}' {group_levels}) "
         "WHERE f IS NULL"
     ).fetchall()[0][0]
     return out, int(n_zero)
+
+
+def _plain(x) -> np.ndarray:
+    """A numpy array from ``fetchnumpy`` (masked where NULL: NaN for floats)."""
+    if isinstance(x, np.ma.MaskedArray):
+        return x.astype(float).filled(np.nan) if x.mask.any() else x.data
+    return np.asarray(x)
 
 
 def _levels(level) -> list[str]:

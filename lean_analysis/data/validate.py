@@ -484,29 +484,34 @@ def _count_row_checks(t: Tables, schema: TableSchema, raw: RawSource, checks: li
         source = csv_check_source(raw, rejects_table)
     else:
         source = raw.plain_sql
-    keys = [k for k in schema.key if k in raw.columns]
-    dup = "0"
-    if len(keys) == len(schema.key):
-        # rows minus distinct key hashes: > 0 when some key repeats (or, with odds of about
-        # n²/2⁶⁵, when two keys share a hash); _unique_key then checks exactly.
-        notnull = " AND ".join(f"t.{_q(k)} IS NOT NULL" for k in keys)
-        hashed = f"hash({', '.join(f't.{_q(k)}' for k in keys)})"
-        dup = (f"count(*) FILTER (WHERE {notnull}) - "
-               f"count(DISTINCT {hashed}) FILTER (WHERE {notnull})")
-    aggs = ["count(*) AS _n", f"{dup} AS _dup"] + [
-        f"count(*) FILTER (WHERE {ch.cond})" for ch in checks
-    ]
+    aggs = ["count(*) AS _n"] + [f"count(*) FILTER (WHERE {ch.cond})" for ch in checks]
     sql = (f"WITH t AS ({_cte(schema, raw, source=source)}) SELECT {', '.join(aggs)} FROM t "
            + " ".join(joins))
     res = t.con.execute(sql).fetchall()[0]
-    n_rows, counts = int(res[0]), [int(x or 0) for x in res[2:]]
-    raw_dup = int(res[1] or 0)
+    n_rows, counts = int(res[0]), [int(x or 0) for x in res[1:]]
     raw.n_rows = n_rows
     if rejects_table is not None:
         problems = csv_reread(t, raw, rejects_table)
         raw.n_rows = n_rows + sum(len(v) for v in raw.skipped_rows.values())
         out += problems
-    return n_rows, counts, raw_dup
+    return n_rows, counts, _repeated_key_hashes(t, schema, raw)
+
+
+def _repeated_key_hashes(t: Tables, schema: TableSchema, raw: RawSource) -> int:
+    """A quick hint of repeated keys: rows minus distinct key hashes (> 0 when some key
+    repeats, or, with odds of about n²/2⁶⁵, when two keys share a hash; ``_unique_key``
+    then checks exactly). A query of its own over the key columns alone: beside the other
+    checks, the distinct hashes and the other checks' state competed for DuckDB's memory
+    limit and the scan could run out of memory; alone, DuckDB spills it to disk."""
+    keys = [k for k in schema.key if k in raw.columns]
+    if not keys or len(keys) < len(schema.key):
+        return 0
+    notnull = " AND ".join(f"{_q(k)} IS NOT NULL" for k in keys)
+    hashed = f"hash({', '.join(_q(k) for k in keys)})"
+    return int(t.con.execute(
+        f"WITH t AS ({_cte(schema, raw, keys, source=raw.plain_sql)}) "
+        f"SELECT count(*) - count(DISTINCT {hashed}) FROM t WHERE {notnull}"
+    ).fetchall()[0][0] or 0)
 
 
 def _row_examples(t: Tables, schema: TableSchema, raw: RawSource, checks: list[_Check],
