@@ -12,10 +12,11 @@ The table contract is :data:`SCHEMAS`; its reference is ``TABLES.md`` beside thi
 from lean_analysis.data.load import load
 from lean_analysis.data.schemas import SCHEMAS, schema_markdown
 from lean_analysis.data.series import to_series
-from lean_analysis.data.tables import Tables
+from lean_analysis.data.tables import DuckDBMemoryError, Tables
 from lean_analysis.data.validate import Problem, ValidationError, validate
 
 __all__ = [
+    "DuckDBMemoryError",
     "SCHEMAS",
     "Problem",
     "Tables",

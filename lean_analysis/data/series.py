@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from lean_analysis.config import CARTONS_PER_CASE, TIER_BANDS
-from lean_analysis.data.tables import Tables
+from lean_analysis.data.tables import Tables, in_passes, memory_error
 
 LEVELS = ("product_id", "brand", "price_class", "is_key_brand", "tier", "tier_band", "area",
           "format", "manager_id", "customer_id")
@@ -118,6 +119,15 @@ def to_series(
     if "orders" not in tables.names:
         raise KeyError("to_series needs the orders table, which is not loaded")
 
+    try:
+        return _aggregate(tables, levels, f, value, unit, start, end, where, partial)
+    except duckdb.OutOfMemoryException as e:
+        raise memory_error(tables.con, f"to_series(level={levels}, freq={f!r})", e) from None
+
+
+def _aggregate(tables: Tables, levels: list[str], f: str, value: str, unit: str, start, end,
+               where, partial: str) -> pd.DataFrame:
+    """``to_series`` once its arguments are checked."""
     con = tables.con
     period = _period_sql(f)
     lines = _lines_sql(tables)
@@ -135,8 +145,8 @@ def to_series(
     # One scan of the order lines: per series and period the filtered sums and counts, and
     # (unfiltered) the first and last order week, which fix the data's span.
     tmp = f"_series_agg_{uuid.uuid4().hex[:12]}"
-    con.execute(f"""
-    CREATE TEMP TABLE {tmp} AS
+    group = [*levels, period.replace("{d}", "week")]
+    select = f"""
     WITH lines AS (SELECT *, coalesce(({keep}), false) AS _keep FROM ({lines}))
     SELECT {sel_levels}{period.replace("{d}", "week")} AS ds,
            round(sum({value}) FILTER (WHERE _keep), 6) AS y,
@@ -148,9 +158,22 @@ def to_series(
            max(week) AS hi_week,
            {launch} AS launch_ds
     FROM lines
-    WHERE week IS NOT NULL
+    WHERE week IS NOT NULL /*part*/
     GROUP BY {sel_levels}ds
-    """, params)
+    """
+
+    def aggregate(passes: int) -> None:
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+        for i in range(passes):
+            part = f"AND hash({', '.join(group)}) % {passes} = {i}" if passes > 1 else ""
+            head = f"CREATE TEMP TABLE {tmp} AS" if i == 0 else f"INSERT INTO {tmp}"
+            con.execute(f"{head} {select.replace('/*part*/', part)}", params)
+
+    try:
+        _, attrs["passes"] = in_passes(con, aggregate, f"to_series(level={levels}, freq={f!r})")
+    except BaseException:
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+        raise
     try:
         lo_week, hi_week = con.execute(f"SELECT min(lo_week), max(hi_week) FROM {tmp}").fetchall()[0]
         if lo_week is None:

@@ -36,10 +36,37 @@ DUCKDB_ENV = {
     "threads": "LEAN_ANALYSIS_DUCKDB_THREADS",
 }
 
-# The default memory limit of DuckDB per thread (see ``connect``): DuckDB needs at least
-# 125 MB per thread and advises 1-2 GB per thread for aggregation-heavy work; with 128 MiB per
-# thread its hash aggregates ran out of memory now and then on province-size data (×64).
-MEMORY_PER_THREAD = 512 * 2**20
+# The default memory limit of DuckDB per thread (see ``connect``), measured with
+# ``benchmarks/bench_scaling.py`` (2026-11-27, DuckDB 2.0.1, 2 threads): a county (2.6 M order
+# lines) needs about 160 MiB and never reaches it; province-size data (×64, 164 M lines)
+# spills and still ran at 224 MiB (at 192 MiB DuckDB's aggregates ran out of memory).
+# A small fixed limit is what keeps the memory of loading and aggregating from growing with
+# the data; the price is time at large sizes (spilling), which a larger limit buys back.
+MEMORY_PER_THREAD = 112 * 2**20
+
+
+class DuckDBMemoryError(MemoryError):
+    """DuckDB ran out of memory under its limit while working on the tables: not a problem
+    of the data, but of the memory allowed (see :func:`connect`)."""
+
+
+def memory_error(con: duckdb.DuckDBPyConnection, doing: str,
+                 err: BaseException) -> DuckDBMemoryError:
+    """A :class:`DuckDBMemoryError` saying what ran out of memory under which settings, and
+    which setting to change."""
+    try:
+        limit, threads = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    except duckdb.Error:  # pragma: no cover - the connection is still open here
+        limit, threads = "?", "?"
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return DuckDBMemoryError(
+        f"{doing}: DuckDB ran out of memory under its limit of {limit} with {threads} "
+        f"thread(s) ({first}). The data are not at fault: allow DuckDB more memory "
+        f"({DUCKDB_ENV['memory_limit']}=2GiB, or data.load(memory_limit='2GiB')) or give it "
+        f"fewer threads ({DUCKDB_ENV['threads']}=1); it spills the rest to "
+        f"{DUCKDB_ENV['temp_directory']} (default: the system's temporary folder)."
+    )
 
 # A row position packs the file index (for tables split into parts) and the 1-based data row:
 # _pos = file_index * POS_FILE_FACTOR + row. A single-file table has _pos == row.
@@ -202,11 +229,13 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
         The most memory DuckDB's buffer manager may hold (``"2GB"``, ``"512MiB"``, or bytes
         as an int); beyond it, sorts, joins and aggregations spill to ``temp_directory``.
         Default: ``$LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT``, else :data:`MEMORY_PER_THREAD`
-        (512 MiB) × the threads (at least 2), but never more than DuckDB's own default (80 %
+        (112 MiB) × the threads (at least 2), but never more than DuckDB's own default (80 %
         of RAM): a fixed amount, so that the memory of loading and aggregating stops growing
         with the data (under DuckDB's default the unique-key check of validation keeps a
         hash table that grows with the order lines; see ``benchmarks/RESULTS.md``).
-        ``"none"`` keeps DuckDB's default.
+        ``"none"`` keeps DuckDB's default. When DuckDB runs out of memory anyway,
+        validation and ``to_series`` raise :class:`DuckDBMemoryError` saying which
+        setting to raise.
     ``temp_directory``
         Where DuckDB spills. Default: ``$LEAN_ANALYSIS_DUCKDB_TEMP_DIRECTORY``, else a folder
         of this connection's own under the system's temporary directory (not DuckDB's own
@@ -266,6 +295,29 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
     except duckdb.Error:
         pass
     return con
+
+
+
+MAX_PASSES = 64
+
+
+def in_passes(con: duckdb.DuckDBPyConnection, work, doing: str):
+    """``work(passes)`` — a query split into ``passes`` parts by a hash of its group keys
+    — first in one pass; when DuckDB runs out of memory under its limit, again in 4, 16
+    and 64 passes (each holds about 1/passes of the groups, while the scan is repeated), then
+    :class:`DuckDBMemoryError`. Returns ``(result, passes)``.
+
+    DuckDB spills its hash aggregates to disk, but near its memory limit a large one can
+    still fail (seen with 1.3 M manager × product × month groups over 164 M order lines
+    under 224 MiB: some runs failed, 4 passes always ran, in about the time of one)."""
+    passes = 1
+    while True:
+        try:
+            return work(passes), passes
+        except duckdb.OutOfMemoryException as e:
+            if passes >= MAX_PASSES:
+                raise memory_error(con, doing, e) from None
+            passes *= 4
 
 
 _UNITS = {"bytes": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
