@@ -83,6 +83,8 @@ def side_aggregate(folder: Path) -> dict:
             "n_manager_series": int(by_manager["unique_id"].nunique()),
             "manager_rows": int(len(by_manager)),
             "manager_frame_mib": float(by_manager.memory_usage(deep=True).sum() / 2**20),
+            "passes_product": int(by_product.attrs.get("passes", 1)),
+            "passes_manager": int(by_manager.attrs.get("passes", 1)),
             "duckdb_memory_limit": memory_limit, "duckdb_threads": int(threads)}
 
 
@@ -265,7 +267,7 @@ def growth_lines(s: dict) -> list[str]:
 
 # Other memory limits the aggregation is measured under (env value, label), at ×1 and ×16.
 COMPARE_LIMITS = [("none", "DuckDB's own default (80 % of RAM)"),
-                  ("256MiB", "256 MiB (128 MiB per thread)")]
+                  ("1GiB", "1 GiB (512 MiB per thread, the default before 2026-11-27)")]
 
 
 def limit_table(rows: list[dict], compare: list[dict]) -> list[str]:
@@ -296,50 +298,50 @@ def notes(rows: list[dict], compare: list[dict]) -> list[str]:
     first, last = rows[0], rows[-1]
     a1, an = first["agg"], last["agg"]
     by_k = {r["k"]: r["agg"] for r in rows}
+    passes = ", ".join(f"×{r['k']} {r['agg'].get('passes_manager', 1)}" for r in rows)
     out = [
         f"- Aggregation at ×{last['k']}: load + validate {an['load_validate_s']:.1f} s of "
         f"{an['wall_s']:.1f} s. Validation and `to_series` stream the Parquet parts through "
-        "DuckDB. Two working sets grow with the data: the unique-key check of validation "
+        "DuckDB. Two working sets grow with the data: the repeated-key count of validation "
         "(a hash of every (week, customer_id, product_id)) and the manager × product "
-        "aggregation (one group per manager, product and month).",
+        "aggregate (one group per manager, product and month). Both stay under DuckDB's "
+        "memory limit: DuckDB spills beyond it, and an aggregation whose groups (estimated "
+        "with a HyperLogLog count in a quick scan) would not fit, or which runs out of memory "
+        "anyway, is split into 4, 16 or 64 passes over a hash of its group keys, each pass "
+        "scanning the orders again. Passes of the manager × product `to_series`: "
+        f"{passes}.",
         f"- Memory: `data.load` gives DuckDB a fixed memory limit ({a1['duckdb_memory_limit']} "
-        "on this machine: `MEMORY_PER_THREAD` = 512 MiB × max(2, threads), at most DuckDB's "
-        "own default of 80 % of RAM); beyond it DuckDB spills to a temporary folder, so its "
-        "part of the peak stops growing once the limit is reached. What keeps growing is the "
-        f"result: the manager × product series are {an['manager_rows']:,} rows "
-        f"({an['manager_frame_mib']:.0f} MiB as a DataFrame, about twice that while DuckDB "
-        f"hands it to pandas) at ×{last['k']} against {a1['manager_rows']:,} rows at "
-        f"×{first['k']}.",
+        "on this machine: `MEMORY_PER_THREAD` = 112 MiB × max(2, threads), at most DuckDB's "
+        "own default of 80 % of RAM). A county (×1) needs less than that (mostly the "
+        "repeated-key count), so ×1 peaks at what it needs; larger sizes peak near the "
+        "limit (DuckDB may exceed it by about 20 %) + 120 MiB of Python and libraries + the "
+        f"result: the manager × product series are {an['manager_rows']:,} rows at "
+        f"×{last['k']} against {a1['manager_rows']:,} at ×{first['k']}, handed to pandas as "
+        "integer series codes with one label object per series (the frame's "
+        f"{an['manager_frame_mib']:.0f} MiB by pandas' deep count repeats the shared labels).",
     ]
     if 16 in by_k and 64 in by_k:
         out.append(f"- Bounded: from ×16 to ×64 (4 × the lines) the aggregation's peak goes from "
-                   f"{by_k[16]['peak_mib']:.0f} to {by_k[64]['peak_mib']:.0f} MiB, the growth "
-                   "of the result frame.")
-    small = {c["k"]: c["agg"] for c in compare if c["env"] == "256MiB"}
-    low = ""
-    if len(small) == 2:
-        k0, k1 = sorted(small)
-        low = (f" With 256 MiB (128 MiB per thread, next to DuckDB's documented minimum of "
-               f"125 MB per thread) the ratio ×{k1} ÷ ×{k0} is "
-               f"{small[k1]['peak_mib'] / small[k0]['peak_mib']:.2f} in this run.")
+                   f"{by_k[16]['peak_mib']:.0f} to {by_k[64]['peak_mib']:.0f} MiB, mostly the "
+                   "result frame.")
+    big = {c["k"]: c["agg"] for c in compare if c["env"] == "1GiB"}
+    if big:
+        kk = max(big)
+        out.append(
+            f"- The price of the small limit is time once DuckDB spills: at ×{kk} the "
+            f"aggregation took {by_k[kk]['wall_s']:.1f} s at the default and "
+            f"{big[kk]['wall_s']:.1f} s with 1 GiB (peak {by_k[kk]['peak_mib']:.0f} vs "
+            f"{big[kk]['peak_mib']:.0f} MiB). A province-size run that can spare the memory "
+            "should set `LEAN_ANALYSIS_DUCKDB_MEMORY_LIMIT` (e.g. 2GiB).")
     out.append(
-        "- The 1.5 × goal: at ×1 DuckDB needs about 170 MiB for the validation, less than any "
-        "limit tried, so ×1 peaks near 290 MiB whatever the limit; a larger size peaks near "
-        "what DuckDB may hold (the limit, plus up to about 20 %) + the result (about twice "
-        "its frame while it is converted) + 120 MiB of Python." + low + " A limit that low is "
-        "not safe at province size: while choosing the default (2026-11-27, DuckDB 2.0.1, "
-        "2 threads), 256 MiB made `to_series(level=[\"manager_id\", \"product_id\"])` on "
-        "×64 run out of memory in 2 of 4 runs (and take 31–35 s instead of 14–15 s at 1 GiB); "
-        "and the validation query, which counts distinct keys in the same scan as its other "
-        "checks, ran out of memory at some limits but not at smaller ones (a county×4 sample: "
-        "160 MB failed in 3 of 4 runs, 128 MB and 192 MB in none). 512 MiB per thread ran "
-        "every size, so the package keeps it: memory is bounded, but the ×16 ÷ ×1 goal is "
-        "not met. What would lower the growth: `to_series` fetching its result as integer "
-        "series codes plus one row per series instead of repeating the id strings on every "
-        "row (a prototype, at 256 MiB, cut the ×16 manager × product `to_series` peak from 426 to 334 "
-        "MiB, same frame). And what would make low limits safer: the unique-key check as a "
-        "GROUP BY query of its own instead of count(DISTINCT …) inside the check query (alone, "
-        "the key queries passed at limits where the combined query failed).")
+        "- Choosing the default (2026-11-27, DuckDB 2.0.1, 2 threads, this machine): "
+        "per-thread limits of 96, 112, 128 and 192 MiB gave ×16 ÷ ×1 peaks of 1.39, 1.40, 1.58 "
+        "and 2.01 (1.0 GiB: 3.55), so 112 MiB is the largest tried that meets the 1.5 × goal. "
+        "DuckDB documents about 125 MB per thread as its minimum: at 112 MiB the one-pass "
+        "manager × product aggregate of ×64 ran out of memory in 3 of 4 runs, which is why "
+        "`to_series` estimates its groups first and falls back to passes; with them, 4 of 4 "
+        "runs of ×64 finished. An out-of-memory error that remains is reported as such "
+        "(`DuckDBMemoryError`, naming the setting to raise), not as a data problem.")
     per = ", ".join(f"×{r['k']} {1000 * r['bt']['wall_s'] / r['bt']['n_series']:.0f}"
                     for r in rows)
     out.append(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lean_analysis.config import CARTONS_PER_CASE, TIER_BANDS
-from lean_analysis.data.tables import Tables, in_passes, memory_error
+from lean_analysis.data.tables import Tables, in_passes, memory_error, passes_for
 
 LEVELS = ("product_id", "brand", "price_class", "is_key_brand", "tier", "tier_band", "area",
           "format", "manager_id", "customer_id")
@@ -169,8 +169,12 @@ def _aggregate(tables: Tables, levels: list[str], f: str, value: str, unit: str,
             head = f"CREATE TEMP TABLE {tmp} AS" if i == 0 else f"INSERT INTO {tmp}"
             con.execute(f"{head} {select.replace('/*part*/', part)}", params)
 
+    # the number of groups, estimated (HyperLogLog, one quick scan), sets the first try
+    groups = con.execute(f"SELECT approx_count_distinct(hash({', '.join(group)})) "
+                         f"FROM ({lines}) WHERE week IS NOT NULL").fetchone()[0] or 0
     try:
-        _, attrs["passes"] = in_passes(con, aggregate, f"to_series(level={levels}, freq={f!r})")
+        _, attrs["passes"] = in_passes(con, aggregate, f"to_series(level={levels}, freq={f!r})",
+                                       passes_for(con, groups))
     except BaseException:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
         raise

@@ -301,16 +301,16 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
 MAX_PASSES = 64
 
 
-def in_passes(con: duckdb.DuckDBPyConnection, work, doing: str):
+def in_passes(con: duckdb.DuckDBPyConnection, work, doing: str, passes: int = 1):
     """``work(passes)`` — a query split into ``passes`` parts by a hash of its group keys
-    — first in one pass; when DuckDB runs out of memory under its limit, again in 4, 16
-    and 64 passes (each holds about 1/passes of the groups, while the scan is repeated), then
-    :class:`DuckDBMemoryError`. Returns ``(result, passes)``.
+    — first in ``passes`` (see :func:`passes_for`); when DuckDB runs out of memory under
+    its limit, again in 4 × as many, up to 64 (each holds about 1/passes of the groups,
+    while the scan is repeated), then :class:`DuckDBMemoryError`. Returns
+    ``(result, passes)``.
 
     DuckDB spills its hash aggregates to disk, but near its memory limit a large one can
     still fail (seen with 1.3 M manager × product × month groups over 164 M order lines
     under 224 MiB: some runs failed, 4 passes always ran, in about the time of one)."""
-    passes = 1
     while True:
         try:
             return work(passes), passes
@@ -318,6 +318,22 @@ def in_passes(con: duckdb.DuckDBPyConnection, work, doing: str):
             if passes >= MAX_PASSES:
                 raise memory_error(con, doing, e) from None
             passes *= 4
+
+
+# Bytes of DuckDB memory one group of a hash aggregate may take (two threads' partial tables
+# of the to_series aggregate: keys, 7 aggregate states, hash and pointer), with room: at
+# 224 MiB 1.3 M groups failed now and then, 0.64 M (two passes) never.
+BYTES_PER_GROUP = 300
+
+
+def passes_for(con: duckdb.DuckDBPyConnection, groups: float) -> int:
+    """The passes (1, 4, 16 or 64) in which about ``groups`` groups fit DuckDB's memory
+    limit at :data:`BYTES_PER_GROUP` each."""
+    limit = _bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+    passes = 1
+    while limit and passes < MAX_PASSES and groups / passes * BYTES_PER_GROUP > limit:
+        passes *= 4
+    return passes
 
 
 _UNITS = {"bytes": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
