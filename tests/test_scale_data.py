@@ -281,6 +281,10 @@ def test_work_split_in_passes_after_running_out_of_memory(small_dir, small_table
               dict(level="total", value="amount")]
     one = [data.to_series(small_tables, **kw) for kw in kwargs]
     assert all(s.attrs["passes"] == 1 for s in one)
+    # the estimate of groups sets the first try: a million groups under 224 MiB -> 4 passes
+    with data.load(small_dir, validate=False, memory_limit="224MiB") as t:
+        assert tables_module.passes_for(t.con, 1_000_000) == 4
+        assert tables_module.passes_for(t.con, 10_000) == 1
     # orders with repeated keys: line 5 twice more and line 9 once more (3 surplus rows)
     lines = (small_dir / "orders.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     dup = tmp_path / "dup"
@@ -296,7 +300,7 @@ def test_work_split_in_passes_after_running_out_of_memory(small_dir, small_table
 
     assert surplus() == 3
 
-    def sixteen(con, work, doing):
+    def sixteen(con, work, doing, passes=1):
         return work(16), 16
 
     monkeypatch.setattr(series_module, "in_passes", sixteen)
