@@ -304,3 +304,29 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "FAILED: 2 error(s)" in out
 
     assert cli_main(["validate", "--data", str(tmp_path / "nowhere")]) == 1
+
+
+def test_area_in_the_users_words_is_read_as_urban_rural(small_dir, tmp_path):
+    """城网 / 农网 (the users' words, DESIGN §1) are read as urban / rural, spaces around them
+    ignored; the rows are counted in a warning, and other words are still errors."""
+    d = tmp_path / "zh"
+    shutil.copytree(small_dir, d)
+    customers = pd.read_csv(d / "customers.csv", dtype=str, keep_default_na=False)
+    expected = customers["area"].copy()
+    customers["area"] = customers["area"].map({"urban": "城网", "rural": "农网"})
+    customers.loc[3, "area"] = " 城网 " if expected[3] == "urban" else " 农网 "
+    customers.to_csv(d / "customers.csv", index=False)
+
+    problems = data.validate(d)
+    assert [(p.table, p.column, p.rule, p.severity, p.n_rows) for p in problems] == [
+        ("customers", "area", "synonyms", "warning", len(customers))]
+    assert problems[0].rows[:3] == [1, 2, 3]
+    with data.load(d) as t:
+        got = t["customers"].set_index("customer_id")["area"]
+    assert got.to_dict() == dict(zip(customers["customer_id"], expected, strict=True))
+
+    customers.loc[5, "area"] = "城区"
+    customers.to_csv(d / "customers.csv", index=False)
+    errors = [p for p in data.validate(d) if p.severity == "error"]
+    assert [(p.column, p.rule, p.rows, p.values) for p in errors] == [
+        ("area", "allowed values", [6], ["城区"])]

@@ -519,6 +519,16 @@ def typed_expr(dtype: str, ref: str, stored_type: str | None) -> str:
     raise ValueError(f"unknown dtype {dtype!r}")
 
 
+def column_expr(c, ref: str, stored_type: str | None) -> str:
+    """``typed_expr`` of the schema column ``c``, with its synonyms (the users' words, e.g.
+    城网) read as the values they stand for (urban); surrounding spaces ignored for them."""
+    x = typed_expr(c.dtype, ref, stored_type)
+    if not c.synonyms or stored_type is None:
+        return x
+    cases = " ".join(f"WHEN {_sql_str(w)} THEN {_sql_str(v)}" for w, v in c.synonyms)
+    return f"CASE trim({x}) {cases} ELSE {x} END"
+
+
 def item_columns(schema: TableSchema, raw: RawSource) -> list[str]:
     """Stored columns beyond the schema's, for tables that have them (survey items)."""
     if not schema.extra_columns_from:
@@ -531,7 +541,7 @@ def typed_select(schema: TableSchema, raw: RawSource) -> str:
     cols = []
     for c in schema.columns:
         st = raw.columns.get(c.name)
-        cols.append(f'{typed_expr(c.dtype, f"r.{_q(c.name)}", st)} AS {_q(c.name)}')
+        cols.append(f'{column_expr(c, f"r.{_q(c.name)}", st)} AS {_q(c.name)}')
     for c in item_columns(schema, raw):
         cols.append(f'{typed_expr("float", f"r.{_q(c)}", raw.columns[c])} AS {_q(c)}')
     return f"SELECT {', '.join(cols)} FROM ({raw.plain_sql}) r"

@@ -25,6 +25,8 @@ class Column:
     allowed: tuple[str, ...] | None = None
     references: str | None = None  # "table.column"
     description: str = ""
+    # the users' own words for allowed values, read as those values: ((word, value), ...)
+    synonyms: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ SCHEMAS: dict[str, TableSchema] = {
             columns=(
                 C("customer_id", "str"),
                 C("customer_name", "str", description="may contain any text; always escaped in HTML"),
-                C("area", "str", allowed=("urban", "rural"), description="城网 urban / 农网 rural"),
+                C("area", "str", allowed=("urban", "rural"),
+                  synonyms=(("城网", "urban"), ("农网", "rural")),
+                  description="城网 urban / 农网 rural (城网 / 农网 are read as urban / rural)"),
                 C("tier", "int", min=1, max=30, description="档位 1–30, 30 highest"),
                 C("format", "str", description="业态, e.g. 便利店, 食杂店, 超市"),
                 C("manager_id", "str", description="客户经理"),

@@ -16,6 +16,8 @@ csv format            a CSV row DuckDB cannot read (wrong number of fields, not 
 not null              an empty value in a column that may not be empty
 type <dtype>          a value that does not read as the column's type (``type date`` ...)
 range a–b, range >= a a number outside the column's range
+synonyms              a value in the users' own words that is read as an allowed value
+                      (area 城网 / 农网 -> urban / rural; a warning counting the rows)
 allowed values        a value outside the column's list (e.g. area urban/rural)
 foreign key -> t.c    a value missing from the referenced table's column
 unique key            two or more rows with the same key
@@ -41,6 +43,7 @@ import duckdb
 from lean_analysis.data.load import (
     _q,
     clean_expr,
+    column_expr,
     is_text_type,
     item_columns,
     open_tables,
@@ -303,6 +306,16 @@ def _column_checks(t: Tables, schema: TableSchema, c, st: str, joins: list[str],
                else f"below the minimum {_fmt(lo)}" if lo is not None
                else f"above the maximum {_fmt(hi)}"),
         ))
+    if c.synonyms:
+        words = ", ".join("'" + w.replace("'", "''") + "'" for w, _ in c.synonyms)
+        reads = ", ".join(f"{w} as {v}" for w, v in c.synonyms)
+        checks.append(_Check(
+            c.name, "synonyms", f"trim(CAST({raw_ref} AS VARCHAR)) IN ({words})",
+            f"CAST({raw_ref} AS VARCHAR)",
+            lambda v, n, reads=reads: f"{_values_text(v, n)} the users' words, read as "
+                                      f"the table's values ({reads})",
+            severity="warning",
+        ))
     if c.allowed:
         allowed = ", ".join("'" + a.replace("'", "''") + "'" for a in c.allowed)
         checks.append(_Check(
@@ -470,7 +483,7 @@ def _cte(schema: TableSchema, raw: RawSource, columns: list[str] | None = None,
     for c in schema.columns:
         if c.name in stored and (columns is None or c.name in columns):
             sel.append(f'r.{_q(c.name)} AS "raw:{c.name}"')
-            sel.append(f"{typed_expr(c.dtype, f'r.{_q(c.name)}', stored[c.name])} AS {_q(c.name)}")
+            sel.append(f"{column_expr(c, f'r.{_q(c.name)}', stored[c.name])} AS {_q(c.name)}")
     for c in extra:
         if columns is None or c in columns:
             sel.append(f'r.{_q(c)} AS "raw:{c}"')
