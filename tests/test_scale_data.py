@@ -281,6 +281,12 @@ def test_work_split_in_passes_after_running_out_of_memory(small_dir, small_table
               dict(level="total", value="amount")]
     one = [data.to_series(small_tables, **kw) for kw in kwargs]
     assert all(s.attrs["passes"] == 1 for s in one)
+    # the bound from the small tables holds every point of the series (which are at most
+    # level values x periods), monthly and weekly
+    for level in (["manager_id", "product_id"], ["customer_id"], ["tier_band", "brand"], []):
+        for freq in ("MS", "W"):
+            points = len(data.to_series(small_tables, level=level, freq=freq, partial="keep"))
+            assert 0 < points <= series_module._group_bound(small_tables, level, freq)
     # the estimate of groups sets the first try: a million groups under 224 MiB -> 4 passes
     with data.load(small_dir, validate=False, memory_limit="224MiB") as t:
         assert tables_module.passes_for(t.con, 1_000_000) == 4

@@ -169,12 +169,15 @@ def _aggregate(tables: Tables, levels: list[str], f: str, value: str, unit: str,
             head = f"CREATE TEMP TABLE {tmp} AS" if i == 0 else f"INSERT INTO {tmp}"
             con.execute(f"{head} {select.replace('/*part*/', part)}", params)
 
-    # the number of groups, estimated (HyperLogLog, one quick scan), sets the first try
-    groups = con.execute(f"SELECT approx_count_distinct(hash({', '.join(group)})) "
-                         f"FROM ({lines}) WHERE week IS NOT NULL").fetchone()[0] or 0
+    # The number of groups sets the first try: one pass when a bound from the small tables
+    # fits the memory limit, else an estimate (HyperLogLog, one scan of the lines).
+    bound = _group_bound(tables, levels, f)
+    first = 1 if bound is not None and passes_for(con, bound) == 1 else passes_for(
+        con, con.execute(f"SELECT approx_count_distinct(hash({', '.join(group)})) "
+                         f"FROM ({lines}) WHERE week IS NOT NULL").fetchone()[0] or 0)
     try:
         _, attrs["passes"] = in_passes(con, aggregate, f"to_series(level={levels}, freq={f!r})",
-                                       passes_for(con, groups))
+                                       first)
     except BaseException:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
         raise
@@ -285,6 +288,32 @@ def _plain(x) -> np.ndarray:
     if isinstance(x, np.ma.MaskedArray):
         return x.astype(float).filled(np.nan) if x.mask.any() else x.data
     return np.asarray(x)
+
+
+def _group_bound(tables: Tables, levels: list[str], f: str) -> int | None:
+    """An upper bound of the (level values, period) groups, from the small tables alone:
+    the distinct values of each level in ``products`` / ``customers`` (+1 for a missing
+    value) × the periods between the first and last order week. None when a table it needs
+    is not loaded. (Order lines whose product or customer is missing from those tables,
+    which validation reports, can exceed it; ``in_passes`` then still splits the work.)"""
+    con = tables.con
+    n = 1
+    for c in levels:
+        if c == "tier_band":
+            n *= len(TIER_BANDS) + 1
+            continue
+        table = "products" if c == "product_id" or c in _PRODUCT_COLS else "customers"
+        if table not in tables.names:
+            return None
+        n *= con.execute(f"SELECT count(DISTINCT {c}) + 1 FROM {table}").fetchone()[0]
+    lo, hi = con.execute("SELECT min(week), max(week) FROM orders").fetchone()
+    if lo is None:
+        return 0
+    if f == "MS":
+        periods = (hi.year - lo.year) * 12 + hi.month - lo.month + 2
+    else:
+        periods = (hi - lo).days // 7 + 2
+    return n * periods
 
 
 def _levels(level) -> list[str]:
