@@ -305,9 +305,9 @@ def notes(rows: list[dict], compare: list[dict]) -> list[str]:
         "DuckDB. Two working sets grow with the data: the repeated-key count of validation "
         "(a hash of every (week, customer_id, product_id)) and the manager × product "
         "aggregate (one group per manager, product and month). Both stay under DuckDB's "
-        "memory limit: DuckDB spills beyond it, and an aggregation whose groups (estimated "
-        "with a HyperLogLog count in a quick scan) would not fit, or which runs out of memory "
-        "anyway, is split into 4, 16 or 64 passes over a hash of its group keys, each pass "
+        "memory limit: DuckDB spills beyond it, and an aggregation whose groups (bounded from "
+        "the small tables, else estimated with a HyperLogLog count in one scan) would not "
+        "fit, or which runs out of memory anyway, is split into 4, 16 or 64 passes over a hash of its group keys, each pass "
         "scanning the orders again. Passes of the manager × product `to_series`: "
         f"{passes}.",
         f"- Memory: `data.load` gives DuckDB a fixed memory limit ({a1['duckdb_memory_limit']} "
@@ -341,8 +341,8 @@ def notes(rows: list[dict], compare: list[dict]) -> list[str]:
         "and 2.01 (1.0 GiB: 3.55), so 112 MiB is the largest tried that meets the 1.5 × goal. "
         "DuckDB documents about 125 MB per thread as its minimum: at 112 MiB the one-pass "
         "manager × product aggregate of ×64 ran out of memory in 3 of 4 runs, which is why "
-        "`to_series` estimates its groups first and falls back to passes; with them, 4 of 4 "
-        "runs of ×64 finished. An out-of-memory error that remains is reported as such "
+        "`to_series` estimates its groups first and falls back to passes; with them, every "
+        "×64 run since has finished (8 runs on 2026-11-27). An out-of-memory error that remains is reported as such "
         "(`DuckDBMemoryError`, naming the setting to raise), not as a data problem.")
     per = ", ".join(f"×{r['k']} {1000 * r['bt']['wall_s'] / r['bt']['n_series']:.0f}"
                     for r in rows)

@@ -227,6 +227,7 @@ def _series_from_agg(con, tmp: str, levels: list[str], f: str, first: dt.date,
     uid = ("'total'" if not levels else
            "concat_ws('|', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '(missing)')"
                                         for c in levels) + ")")
+    tie = "".join(f", {c} NULLS FIRST" for c in levels)  # a fixed order if two ids read alike
     step = "INTERVAL 1 MONTH" if f == "MS" else "INTERVAL 7 DAY"
     ids = f"{tmp}_ids"
     a = (f"SELECT * FROM {tmp} "
@@ -238,7 +239,7 @@ def _series_from_agg(con, tmp: str, levels: list[str], f: str, first: dt.date,
                min(launch_ds) AS launch_ds
         FROM ({a}) {group_levels}
     )
-    SELECT CAST(row_number() OVER (ORDER BY {uid}) - 1 AS INTEGER) AS sid,
+    SELECT CAST(row_number() OVER (ORDER BY {uid}{tie}) - 1 AS INTEGER) AS sid,
            {uid} AS unique_id, {sel_levels}
            greatest(DATE '{first}', least(first_nz, coalesce(launch_ds, first_nz))) AS span_start
     FROM bounds WHERE first_nz IS NOT NULL
