@@ -239,24 +239,26 @@ def _series_from_agg(con, tmp: str, levels: list[str], f: str, first: dt.date,
                min(launch_ds) AS launch_ds
         FROM ({a}) {group_levels}
     )
-    SELECT CAST(row_number() OVER (ORDER BY {uid}{tie}) - 1 AS INTEGER) AS sid,
+    SELECT CASE WHEN first_nz IS NOT NULL THEN CAST(row_number() OVER (
+               PARTITION BY first_nz IS NULL ORDER BY {uid}{tie}) - 1 AS INTEGER) END AS sid,
            {uid} AS unique_id, {sel_levels}
            greatest(DATE '{first}', least(first_nz, coalesce(launch_ds, first_nz))) AS span_start
-    FROM bounds WHERE first_nz IS NOT NULL
-    """)
+    FROM bounds
+    """)  # sid NULL: a series whose y is zero throughout (left out, and counted)
     try:
-        series = con.execute(
-            f"SELECT unique_id, {sel_levels}span_start FROM {ids} ORDER BY sid").df()
+        series = con.execute(f"SELECT unique_id, {sel_levels}span_start FROM {ids} "
+                             "WHERE sid IS NOT NULL ORDER BY sid").df()
+        n_zero = con.execute(f"SELECT count(*) FROM {ids} WHERE sid IS NULL").fetchone()[0]
         points = con.execute(f"""
         WITH a AS ({a}),
         grid AS (
             SELECT sid, CAST(unnest(generate_series(span_start, DATE '{last}', {step}))
                              AS DATE) AS ds
-            FROM {ids}
+            FROM {ids} WHERE sid IS NOT NULL
         ),
         keyed AS (
             SELECT s.sid, a.ds, a.y, a.n_lines, a.n_cap_lines, a.n_at_cap
-            FROM a JOIN {ids} s ON {match}
+            FROM a JOIN {ids} s ON {match} WHERE s.sid IS NOT NULL
         )
         SELECT g.sid, g.ds,
                CAST(coalesce(k.y, 0) AS DOUBLE) / {divisor} AS y,
@@ -276,11 +278,6 @@ def _series_from_agg(con, tmp: str, levels: list[str], f: str, first: dt.date,
         out[c] = series[c].take(sid).to_numpy()
     for c in ("n_lines", "n_cap_lines", "capped_share"):
         out[c] = _plain(points[c])
-    n_zero = con.execute(
-        f"SELECT count(*) FROM (SELECT {sel_levels}min(ds) FILTER (WHERE y <> 0) AS f FROM {tmp} "
-        f"WHERE n_lines > 0 AND ds BETWEEN DATE '{first}' AND DATE '{last}' {group_levels}) "
-        "WHERE f IS NULL"
-    ).fetchall()[0][0]
     return out, int(n_zero)
 
 
