@@ -222,6 +222,22 @@ def test_manager_frame_from_the_table():
         forecast.manager_frame(table, level=["area"])
 
 
+def test_with_manager_keeps_the_managers_only_where_they_compare(small_tables):
+    models = ["manager", "snaive", "ets"]
+    run, mgr = forecast.with_manager(models, small_tables, level=["product_id"], unit="case")
+    assert run == ["snaive", "ets", "manager"]
+    pd.testing.assert_frame_equal(
+        mgr, forecast.manager_frame(small_tables, level=["product_id"], unit="case"))
+    run, mgr = forecast.with_manager(models, small_tables, level=["brand"])
+    assert run[-1] == "manager" and set(mgr["unique_id"]) <= set(small_tables["products"]["brand"])
+    # not what the managers forecast / not a product level / not asked for
+    assert forecast.with_manager(models, small_tables, level=["product_id"],
+                                 quantity="demand_qty") == (["snaive", "ets"], None)
+    assert forecast.with_manager(models, small_tables,
+                                 level=["manager_id", "product_id"]) == (["snaive", "ets"], None)
+    assert forecast.with_manager(["snaive"], small_tables) == (["snaive"], None)
+
+
 # --------------------------------------------------------------------------- bad input
 def test_bad_input_gets_clear_errors():
     s = monthly(seasonal(30))

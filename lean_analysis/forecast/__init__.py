@@ -17,7 +17,7 @@ from . import metrics  # noqa: E402
 from .aggregate import aggregate, compare_levels
 from .backtest import backtest, skipped
 from .evaluate import evaluate, recommend, value_added
-from .manager import manager_frame
+from .manager import manager_frame, with_manager
 from .models import BASELINE, DEFAULT_MODELS, DEFAULT_REFIT, ENSEMBLE_MEMBERS, MODEL_NAMES
 from .predict import predict
 
@@ -32,6 +32,7 @@ __all__ = [
     "compare_levels",
     "evaluate",
     "manager_frame",
+    "with_manager",
     "metrics",
     "predict",
     "recommend",

@@ -69,6 +69,26 @@ def manager_frame(source, level=("product_id",), unit: str = "carton",
     return out
 
 
+def with_manager(models, tables, level=("product_id",), quantity: str = "order_qty",
+                 unit: str = "carton") -> tuple[list[str], pd.DataFrame | None]:
+    """The models to backtest and the managers' forecasts for them.
+
+    ``"manager"`` stays among ``models`` (moved last) only where the managers' forecasts
+    compare with the series: the ``manager_forecasts`` table is loaded, the quantity is
+    ``order_qty`` (what the managers forecast) and ``level`` is the product or a product
+    attribute (:data:`PRODUCT_LEVELS`); then the second value is :func:`manager_frame`,
+    else None and ``"manager"`` is left out.
+    """
+    models = list(models)
+    levels = [] if (level is None or level == "total") else (
+        [level] if isinstance(level, str) else list(level))
+    stat = [m for m in models if m != MANAGER]
+    if (MANAGER in models and "manager_forecasts" in tables.names
+            and quantity == "order_qty" and set(levels) <= set(PRODUCT_LEVELS)):
+        return [*stat, MANAGER], manager_frame(tables, level=level, unit=unit)
+    return stat, None
+
+
 def _text(v) -> str:
     """A level value as ``to_series`` writes it into ``unique_id`` (DuckDB VARCHAR cast)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
