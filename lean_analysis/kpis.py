@@ -35,13 +35,13 @@ Conventions shared by all functions
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lean_analysis import targets as _targets_core
 from lean_analysis.config import CARTONS_PER_CASE
 from lean_analysis.data.tables import Tables
 
@@ -78,17 +78,15 @@ __all__ = [
     "SCORECARD_REASONS",
 ]
 
-STATUS_MET = "met"
-STATUS_NOT_MET = "not_met"
-STATUS_NOT_MEASURED = "not_measured"
+STATUS_MET = _targets_core.MET
+STATUS_NOT_MET = _targets_core.NOT_MET
+STATUS_NOT_MEASURED = _targets_core.NOT_MEASURED
 
 # Where the scorecard finds the targets it does not compute from orders: target key ->
-# (report, figure) in that report's metrics.json. Overridden by the `sources` parameter
-# (params/00_monthly_overview.yaml `scorecard_sources`).
-DEFAULT_SOURCES: dict[str, dict[str, str]] = {
-    "satisfaction": {"report": "03_satisfaction_survey", "figure": "satisfaction_index"},
-    "target_on_shelf_rate": {"report": "02_brand_cultivation", "figure": "target_on_shelf_rate"},
-}
+# (report, figure) in that report's metrics.json, from the figures registry
+# (lean_analysis.targets.FIGURES, the figures that declare `feeds`). Overridden by the
+# `sources` argument.
+DEFAULT_SOURCES: dict[str, dict[str, str]] = _targets_core.scorecard_sources()
 
 PRODUCT_KEYS = ("product_id", "brand", "product_name", "price_class", "is_key_brand")
 CUSTOMER_KEYS = ("customer_id", "area", "tier", "format", "manager_id", "is_modern_terminal")
@@ -961,32 +959,8 @@ def headline(tables: Tables, period: str, key_brand_basis: str = "value",
 
 # --------------------------------------------------------------------------- scorecard
 
-_PERCENT_UNITS = {"%", "percent", "pct", "points", "index", "0-100", "score", "分"}
-_SHARE_UNITS = {"share", "fraction", "ratio", "proportion", "1", ""}
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
-
-
-def convert_unit(value: float, from_unit: str | None, to_unit: str | None) -> float:
-    """Convert ``value`` between a fraction ("share") and a 0–100 scale ("%", "points",
-    "index", "0-100"): 0.112 share = 11.2 %. Equal units pass through; any other pair is
-    an error naming both units.
-
-    >>> convert_unit(0.112, "share", "%")
-    11.2
-    """
-    a, b = (str(u if u is not None else "").strip().lower() for u in (from_unit, to_unit))
-    if a == b:
-        return value
-    scale = {**{u: 100.0 for u in _PERCENT_UNITS}, **{u: 1.0 for u in _SHARE_UNITS}}
-    if a in scale and b in scale:
-        return value * scale[b] / scale[a]
-    raise ValueError(f"cannot compare a figure in {from_unit!r} with a target in {to_unit!r}")
-
-
-def _status(actual: float | None, direction: str, target: float) -> str:
-    if actual is None or (isinstance(actual, float) and math.isnan(actual)):
-        return STATUS_NOT_MEASURED
-    return STATUS_MET if _OPS[direction](round(actual, 9), round(target, 9)) else STATUS_NOT_MET
+# Units and status are decided in lean_analysis.targets; the name stays for callers.
+convert_unit = _targets_core.convert
 
 
 _COMPUTED = {
@@ -1110,13 +1084,8 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
     ytd_span = f"{p.year}-01 .. {p}"
     rows = []
     for key, spec in targets.items():
-        if not isinstance(spec, Mapping) or "value" not in spec:
-            raise ValueError(f"target {key!r} must be a mapping with a 'value' (got {spec!r})")
-        unit = spec.get("unit", "share")
-        direction = str(spec.get("direction", ">="))
-        if direction not in _OPS:
-            raise ValueError(f"target {key!r}: direction {direction!r} is not one of {list(_OPS)}")
-        target = float(spec["value"])
+        tgt = _targets_core.Target.from_spec(key, spec)
+        unit, direction, target = tgt.unit, tgt.direction, tgt.value
         actual, a_unit, definition, note, span = math.nan, "share", "", ("", ""), ytd_span
         if key in srcs:
             actual, a_unit, definition, span, source, note = _external_figure(
@@ -1138,7 +1107,7 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
         rows.append({
             "indicator": key, "label_zh": str(spec.get("label_zh", "")),
             "label_en": str(spec.get("label_en", "")), "target": target, "unit": unit,
-            "direction": direction, "actual": value, "status": _status(value, direction, target),
+            "direction": direction, "actual": value, "status": tgt.status(value),
             "span": span, "source": source,
             "definition": definition or str(spec.get("definition", "")),
             "reason": ";".join(c for c, _ in (note, note_all) if c),

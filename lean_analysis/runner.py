@@ -717,9 +717,9 @@ def scorecard_rows(metrics: dict[str, Any] | None, lang: str) -> list[dict[str, 
     ``target``, in the order of their ``order`` field (the targets file's order), else of the file. Label: the figure's ``label_<lang>``/``label``, a
     report text of the same name, or the name. Status: the figure's ``status``, else
     value against target with its ``direction`` (default >=)."""
-    from lean_analysis.report.show import STATUSES as FIG_STATUSES
     from lean_analysis.report.show import format_metric
     from lean_analysis.report.texts import keys
+    from lean_analysis.targets import STATUSES as FIG_STATUSES
 
     rows = []
     known = set(keys())
@@ -746,14 +746,14 @@ def scorecard_rows(metrics: dict[str, Any] | None, lang: str) -> list[dict[str, 
 
 
 def _compare(value: Any, target: Any, direction: str) -> str | None:
-    if value is None:
-        return "not_measured"
+    """:func:`lean_analysis.targets.status` of a figure read back from metrics.json (None when
+    its target or direction cannot be read)."""
+    from lean_analysis import targets
+
     try:
-        v, g = float(value), float(target)
+        return targets.status(value, float(target), direction)
     except (TypeError, ValueError):
         return None
-    ops = {">=": v >= g, ">": v > g, "<=": v <= g, "<": v < g}
-    return None if direction not in ops else ("met" if ops[direction] else "not_met")
 
 
 def _period_index_html(plan: _Plan, folder: Path, reports: list[ReportResult],

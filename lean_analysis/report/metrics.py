@@ -8,47 +8,32 @@ so that the same data and parameters give the same bytes.
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from lean_analysis.targets import _plain, check_figures, figure
+
 METRICS_FILE = "metrics.json"
 
 
 def metric(value: Any, unit: str, definition: str, **extra: Any) -> dict[str, Any]:
-    """One figure: ``{"value": ..., "unit": ..., "definition": ..., **extra}``."""
-    return {"value": _plain(value), "unit": unit, "definition": definition, **_plain(extra)}
-
-
-def _plain(x: Any) -> Any:
-    """Turn numpy/pandas scalars and containers into JSON-ready Python, rounding floats."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
-        try:
-            x = x.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(x, float):
-        if math.isnan(x) or math.isinf(x):
-            return None
-        return round(x, 10)
-    if hasattr(x, "isoformat"):
-        return x.isoformat()
-    return x
+    """One figure: ``{"value": ..., "unit": ..., "definition": ..., **extra}`` (the same as
+    :func:`lean_analysis.targets.figure`)."""
+    return figure(value, unit, definition, **extra)
 
 
 def write_metrics(output_dir: str | os.PathLike, report: str, period: str,
                   figures: dict[str, dict[str, Any]], **info: Any) -> Path:
     """Write ``<output_dir>/<report>.metrics.json`` atomically and return its path.
 
-    ``figures`` maps a figure's name to :func:`metric` results. ``info`` adds top-level
-    fields (e.g. ``model="ets"``, ``excluded={"rows": 3}``).
+    ``figures`` maps a figure's name to :func:`metric` results; every name must be declared
+    for ``report`` in :data:`lean_analysis.targets.FIGURES` (else
+    :class:`~lean_analysis.targets.UnregisteredFigure`, nothing written). ``info`` adds
+    top-level fields (e.g. ``model="ets"``, ``excluded={"rows": 3}``).
     """
+    check_figures(report, figures)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = {"report": report, "period": period, "figures": _plain(figures), **_plain(info)}

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from lean_analysis import targets
 from lean_analysis.report.metrics import metric
 from lean_analysis.report.texts import keys as text_keys
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
 
-SHARE_UNITS = {"share", "ratio", "fraction", "proportion", "rate"}
 _DIRECTIONS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 # Headline indicators: text key and card format.
@@ -98,7 +98,7 @@ def format_actual(value: Any, unit: str | None, lang: str = "zh") -> str:
     """A scorecard value in its unit: shares as percentages, 0–100 scales with one decimal."""
     if _missing(value):
         return t("not_measured", lang)
-    if (unit or "").lower() in SHARE_UNITS:
+    if targets.is_fraction(unit):
         return f"{float(value) * 100:.2f}%"
     if (unit or "") == "%":
         return f"{float(value):.2f}%"
@@ -128,7 +128,7 @@ def scorecard_cards(sc: pd.DataFrame, lang: str = "zh") -> list[dict[str, Any]]:
     cards = []
     for _, r in sc.iterrows():
         unit = str(r["unit"])
-        fmt = "percent2" if unit.lower() in SHARE_UNITS else ",.2f"
+        fmt = "percent2" if targets.is_fraction(unit) else ",.2f"
         cards.append({"label": target_label(r, lang),
                       "value": None if _missing(r["actual"]) else float(r["actual"]),
                       "format": fmt, "unit": "%" if unit == "%" else None,

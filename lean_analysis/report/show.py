@@ -29,11 +29,11 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from lean_analysis import targets
 from lean_analysis.report.texts import t
 
-# Units whose values are fractions and print as percentages.
-FRACTION_UNITS = {"share", "ratio", "fraction", "proportion", "rate"}
-STATUSES = ("met", "not_met", "not_measured")
+# Units (fractions print as percentages) and statuses are those of lean_analysis.targets.
+STATUSES = targets.STATUSES
 
 MISSING = "—"
 
@@ -109,12 +109,13 @@ def unit_text(unit: str, lang: str = "zh") -> str:
 
 
 def format_metric(value: Any, unit: str | None, lang: str = "zh") -> str:
-    """A metrics.json figure as text: fractions (unit share/ratio/rate…) as percentages,
+    """A metrics.json figure as text: fractions (:func:`lean_analysis.targets.is_fraction`:
+    share, fraction, rate, …) as percentages,
     otherwise the number followed by its unit."""
     if _is_missing(value):
         return t("not_measured", lang)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if (unit or "").lower() in FRACTION_UNITS:
+        if targets.is_fraction(unit):
             return format_value(value, "percent")
         text = format_value(value, None if isinstance(value, numbers.Integral) else ",.2f")
         return f"{text} {unit_text(unit, lang)}" if unit else text

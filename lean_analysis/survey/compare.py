@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from lean_analysis import targets
 from lean_analysis.survey.design import (
     Design,
     DesignEstimate,
@@ -68,10 +69,6 @@ def prob_at_least(estimate: float, se: float, target: float) -> float:
     return float(stats.norm.cdf((estimate - target) / se))
 
 
-_PERCENT_UNITS = {"index", "%", "points", "0-100", "percent"}
-_SHARE_UNITS = {"share", "ratio", "fraction", "proportion", "rate"}
-
-
 def target_comparison(
     estimate: DesignEstimate,
     target: float,
@@ -88,28 +85,18 @@ def target_comparison(
     the target. Example: index 91.0, SE 1.0 against 90 → met, prob 0.841, interval
     [89.04, 92.96] straddles (test_survey_compare).
     """
-    fu, tu = str(figure_unit).lower(), str(target_unit).lower()
-    if fu == tu:
-        tv = float(target)
-    elif fu in _PERCENT_UNITS and tu in _SHARE_UNITS:
-        tv = float(target) * 100
-    elif fu in _SHARE_UNITS and tu in _PERCENT_UNITS:
-        tv = float(target) / 100
-    else:
+    try:
+        tv = float(targets.convert(float(target), target_unit, figure_unit))
+    except ValueError:
         raise ValueError(f"cannot compare a figure in {figure_unit!r} with a target in "
-                         f"{target_unit!r}")
+                         f"{target_unit!r}") from None
     if direction not in (">=", ">", "<=", "<"):
         raise ValueError(f"direction must be >=, >, <= or <, not {direction!r}")
     est = estimate.estimate
     up = direction in (">=", ">")
     p = prob_at_least(est, estimate.se, tv)
-    if not np.isfinite(est):
-        status = "not_measured"
-    else:
-        ok = {">=": est >= tv, ">": est > tv, "<=": est <= tv, "<": est < tv}[direction]
-        status = "met" if ok else "not_met"
-    where = ("above" if estimate.ci_low > tv else "below" if estimate.ci_high < tv
-             else "straddles")
+    status = targets.status(est if np.isfinite(est) else None, tv, direction)
+    where = targets.compare_interval(tv, (estimate.ci_low, estimate.ci_high))
     return {"actual": est, "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
             "target": tv, "direction": direction, "unit": figure_unit, "status": status,
             "prob_meeting": p if up else 1 - p, "interval": where}
