@@ -391,15 +391,12 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
 
 
 def period_mondays(period) -> tuple[dt.date, dt.date]:
-    """First and last Monday of a month (a week belongs to the month of its Monday)."""
-    import pandas as pd
+    """First and last Monday of a month as dates (:func:`lean_analysis.calendar.month_mondays`:
+    a week belongs to the month of its Monday)."""
+    from lean_analysis.calendar import month_mondays
 
-    month = pd.Period(str(period), freq="M")
-    first = month.start_time.date()
-    first += dt.timedelta(days=(7 - first.weekday()) % 7)
-    last = month.end_time.date()
-    last -= dt.timedelta(days=last.weekday())
-    return first, last
+    first, last = month_mondays(str(period))
+    return first.date(), last.date()
 
 
 def check_period(info: DataInfo, period) -> None:

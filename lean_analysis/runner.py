@@ -735,7 +735,7 @@ def scorecard_rows(metrics: dict[str, Any] | None, lang: str) -> list[dict[str, 
             label = label.get(lang)
         if not label:
             base = name.removeprefix("scorecard_")
-            label = t(base, lang) if base in known else name
+            label = t(base, lang) if base in known else base
         value, target, unit = fig.get("value"), fig.get("target"), fig.get("unit")
         status = fig.get("status")
         if status not in FIG_STATUSES:
