@@ -8,6 +8,7 @@ never leaks the future into a forecast.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -114,10 +115,10 @@ def parse_period(period: str, today: dt.date | None = None) -> pd.Period:
     if period == "last-month":
         today = today or dt.date.today()
         return pd.Period(today, freq="M") - 1
-    try:
-        return pd.Period(period, freq="M")
-    except (ValueError, TypeError):
-        raise ValueError(f"period {period!r} is not YYYY-MM or 'last-month'") from None
+    # strictly YYYY-MM: pandas reads "2026" as January and "2026Q3" as July
+    if not (isinstance(period, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period)):
+        raise ValueError(f"period {period!r} is not YYYY-MM or 'last-month'")
+    return pd.Period(period, freq="M")
 
 
 def spring_festival_regressor(ds: Iterable, freq: str = "MS", pre_days: int = 28) -> np.ndarray:
