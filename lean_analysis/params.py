@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from lean_analysis import config
+from lean_analysis.redact import mask_secrets  # re-exported: runner, tests
 
 COMMON_PARAMETERS = ("period", "data_dir", "lang", "output_dir")
 REPORT_KEYS = {"name", "notebook", "params", "tables", "months", "runs_last", "scorecard", "title"}
@@ -400,16 +401,6 @@ def check_report(spec: ReportSpec, batch_file: Path) -> tuple[dict[str, Notebook
 
 
 # --------------------------------------------------------------------------- data
-_SECRET_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):(?P<pw>[^@\s/]+)@")
-_SECRET_QUERY = re.compile(r"(?i)(?P<head>(password|passwd|pwd|token|secret|key)=)[^&\s]+")
-
-
-def mask_secrets(text: str) -> str:
-    """``text`` with URL passwords and ``password=``-like query values replaced by ``***``."""
-    text = _SECRET_URL.sub(lambda m: f"{m['head']}:***@", str(text))
-    return _SECRET_QUERY.sub(lambda m: f"{m['head']}***", text)
-
-
 @dataclass
 class DataInfo:
     """What the runner learns about the data before any kernel starts."""

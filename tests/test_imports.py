@@ -12,8 +12,8 @@ The rules:
 - ``lean_analysis.report.*`` draws and words: it imports no analysis package
   (``forecast``, ``brand``, ``survey``, ``kpis``, ``placement``);
 - an analysis package does not import ``runner`` (the runner drives the analyses);
-- ``lean_analysis.data.*`` sits at the bottom: it imports only ``data.*``, ``config`` and
-  ``calendar`` of lean_analysis.
+- ``lean_analysis.data.*`` sits at the bottom: it imports only ``data.*``, ``config``,
+  ``calendar`` and ``redact`` (the one secret masking, a leaf) of lean_analysis.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import lean_analysis
 
 ROOT = "lean_analysis"
 ANALYSIS = ("forecast", "brand", "survey", "kpis", "placement")
-DATA_MAY_IMPORT = ("data", "config", "calendar")
+DATA_MAY_IMPORT = ("data", "config", "calendar", "redact")
 REFACTOR = pytest.mark.xfail(strict=False, reason="shape refactor in progress")
 
 
