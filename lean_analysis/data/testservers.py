@@ -203,3 +203,79 @@ def start_mariadb() -> Server:
                    capture_output=True, timeout=60)
     server.socket = sock  # type: ignore[attr-defined]
     return server
+
+
+# --------------------------------------------------------------------------- loading a sample
+
+def _sql_type(arrow_type, kind: str, key: bool) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    if pa.types.is_integer(arrow_type):
+        return "BIGINT"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "DOUBLE PRECISION" if kind == "postgres" else "DOUBLE"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP" if kind == "postgres" else "DATETIME"
+    return ("VARCHAR(64)" if key else "TEXT")
+
+
+def load_sample(server: Server, folder: str | Path, names: dict[str, tuple[str, dict[str, str]]]
+                ) -> dict[str, int]:
+    """Copy the validated tables of a sample ``folder`` into ``server``, renamed by ``names``
+    (canonical table -> (database table, {canonical column: database column})); tables
+    without an entry keep their names. Values are those :func:`lean_analysis.data.load`
+    gives (the schema's types), so reading them back must give the same numbers. Returns
+    the row count per table."""
+
+    from lean_analysis.data import load
+    from lean_analysis.data.schemas import SCHEMAS
+
+    counts = {}
+    with load(folder) as tables:
+        for name in SCHEMAS:
+            if name not in tables:
+                continue
+            arrow = tables.con.sql(f'SELECT * FROM "{name}"').to_arrow_table()
+            target, cols = names.get(name, (name, {}))
+            arrow = arrow.rename_columns([cols.get(c, c) for c in arrow.column_names])
+            keys = {cols.get(k, k) for k in SCHEMAS[name].key} if hasattr(SCHEMAS[name], "key") else set()
+            _create_and_fill(server, target, arrow, keys)
+            counts[name] = arrow.num_rows
+    return counts
+
+
+def _create_and_fill(server: Server, table: str, arrow, keys: set[str]) -> None:
+    q = '"' if server.kind == "postgres" else "`"
+    cols = ", ".join(f"{q}{f.name}{q} {_sql_type(f.type, server.kind, f.name in keys)}"
+                     for f in arrow.schema)
+    ddl = f"DROP TABLE IF EXISTS {q}{table}{q}; CREATE TABLE {q}{table}{q} ({cols});"
+    if server.kind == "postgres":
+        import adbc_driver_postgresql.dbapi as adbc
+
+        uri = f"postgresql://lean:{server.password}@127.0.0.1:{server.port}/lean"
+        with adbc.connect(uri) as conn, conn.cursor() as cur:
+            for stmt in filter(None, (s.strip() for s in ddl.split(";"))):
+                cur.execute(stmt)
+            cur.adbc_ingest(table, arrow, mode="append")
+            conn.commit()
+        return
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for row in arrow.to_pylist():
+        w.writerow(["NULL" if v is None else (int(v) if isinstance(v, bool) else v)
+                    for v in row.values()])
+    path = server.folder / f"{table}.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    sql = (f"{ddl} LOAD DATA LOCAL INFILE '{path}' INTO TABLE `{table}` CHARACTER SET utf8mb4 "
+           "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
+           "LINES TERMINATED BY '\\n';")
+    subprocess.run(["mariadb", "--local-infile=1", f"--socket={server.socket}", "-u", "root",
+                    "lean", "-e", sql], check=True, capture_output=True, timeout=600)
+    path.unlink()
