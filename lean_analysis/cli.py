@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_sample(args)
     if args.command == "validate":
-        from lean_analysis.data.validate import cli_validate
+        from lean_analysis.data.load import cli_validate
 
         return cli_validate(args)
     if args.command == "run":
