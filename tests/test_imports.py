@@ -21,8 +21,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import lean_analysis
 
 ROOT = "lean_analysis"
