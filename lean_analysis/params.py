@@ -405,16 +405,17 @@ def check_report(spec: ReportSpec, batch_file: Path) -> tuple[dict[str, Notebook
 class DataInfo:
     """What the runner learns about the data before any kernel starts."""
 
-    path: Path
-    kind: str  # "folder" | "duckdb"
+    path: Path  # what the notebooks read: the folder or DuckDB file (a database: its snapshot)
+    kind: str  # "folder" | "duckdb" | "database"
     tables: list[str]
     first_week: dt.date | None
     last_week: dt.date | None
     fingerprint: str = ""
+    source: str | None = None  # a database: its URL without password
 
     @property
     def display_path(self) -> str:
-        return mask_secrets(rel(self.path))
+        return mask_secrets(self.source if self.source else rel(self.path))
 
 
 def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
@@ -426,18 +427,30 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
 
     from lean_analysis.data.load import open_tables
 
+    from lean_analysis.data.database import SourceError, is_database_url
+
     text = str(path)
-    if "://" in text:
-        raise ParamError(None, option, f"{mask_secrets(text)}: a database URL is not supported; "
-                                       "give a folder of tables or a DuckDB file")
-    p = Path(path).expanduser().resolve()
-    if not p.exists():
-        raise ParamError(None, option, f"{rel(p)} does not exist (make a sample with "
-                                       "`lean-analysis sample` or point --data at an export)")
-    try:
-        tables = open_tables(p)
-    except (ValueError, OSError, duckdb.Error) as e:
-        raise ParamError(None, option, f"{rel(p)}: {e}") from None
+    if is_database_url(text):
+        try:  # one snapshot of the database for the whole run: every report reads it
+            tables = open_tables(text)
+        except SourceError as e:
+            raise ParamError(None, option, str(e)) from None
+        except (ValueError, OSError, duckdb.Error) as e:
+            raise ParamError(None, option, f"{mask_secrets(text)}: {mask_secrets(str(e))}") from None
+        p = tables.source
+    elif "://" in text:
+        raise ParamError(None, option, f"{mask_secrets(text)}: not a database URL this tool reads "
+                                       "(postgresql://, mysql://, mariadb://); give a folder of "
+                                       "tables, a DuckDB file or one of those URLs")
+    else:
+        p = Path(path).expanduser().resolve()
+        if not p.exists():
+            raise ParamError(None, option, f"{rel(p)} does not exist (make a sample with "
+                                           "`lean-analysis sample` or point --data at an export)")
+        try:
+            tables = open_tables(p)
+        except (ValueError, OSError, duckdb.Error) as e:
+            raise ParamError(None, option, f"{rel(p)}: {e}") from None
     try:
         names = list(tables.names)
         first = last = None
@@ -453,6 +466,8 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
         fingerprint = tables.fingerprint
     finally:
         tables.close()
+    if tables.database:
+        return DataInfo(p, "database", names, first, last, fingerprint, tables.database["source"])
     return DataInfo(p, "folder" if p.is_dir() else "duckdb", names, first, last, fingerprint)
 
 

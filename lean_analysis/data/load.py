@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from lean_analysis.data.database import is_database_url
 from lean_analysis.data.problems import DuckDBMemoryError, Problem, ValidationError
 from lean_analysis.data.schemas import SCHEMAS
 from lean_analysis.data.sources import open_source, resolve
@@ -88,7 +89,7 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             t.close()
-            raise ValidationError(problems, source=t.source)
+            raise ValidationError(problems, source=t.display_source)
         t.warnings = problems
         for name, n in checked.n_rows.items():  # as the checks counted them (CSV: known only now)
             t.raw[name].n_rows = n
@@ -118,8 +119,12 @@ def open_tables(source: str | Path, tables: list[str] | None = None, *,
     """Open ``source`` without validating: the typed views plus what was found on the way
     (``tables.load_problems``: missing tables, unreadable files). The connection
     settings are those of :func:`load`."""
-    src = resolve(source)
     wanted = _with_dependencies(tables)
+    db_info = None
+    if is_database_url(source):
+        src, db_info = read_database(str(source), wanted)
+    else:
+        src = resolve(source)
     con = connect(memory_limit=memory_limit, temp_directory=temp_directory, threads=threads)
     try:
         opened = open_source(con, src, wanted)
@@ -130,7 +135,19 @@ def open_tables(source: str | Path, tables: list[str] | None = None, *,
         con.close()
         raise
     return Tables(con=con, names=names, source=src, sources=opened.files, raw=opened.raws,
-                  load_problems=opened.problems)
+                  load_problems=opened.problems, database=db_info)
+
+
+def read_database(url: str, wanted: list[str]) -> tuple[Path, dict]:
+    """Read the tables ``wanted`` of the database at ``url`` into a local Parquet snapshot
+    (:func:`lean_analysis.data.database.read_snapshot`); returns (folder, info)."""
+    from lean_analysis.data import database
+
+    src = database.parse_url(url)
+    return database.read_snapshot(
+        src, {n: SCHEMAS[n].column_names for n in wanted},
+        optional={n for n in wanted if not SCHEMAS[n].required},
+        keep_extra={n for n in wanted if SCHEMAS[n].extra_columns_from})
 
 
 def _with_dependencies(tables: list[str] | None) -> list[str]:

@@ -82,10 +82,18 @@ class Tables:
     load_problems: list = field(default_factory=list, repr=False)
     # problems of a validated load that are warnings only (errors raise ValidationError)
     warnings: list = field(default_factory=list, repr=False)
+    # a database source: its URL without password and what was read (see data.database);
+    # ``source`` is then the local snapshot folder the tables were read into
+    database: dict | None = field(default=None, repr=False)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def __contains__(self, name: str) -> bool:
         return name in self.names
+
+    @property
+    def display_source(self) -> str:
+        """The source as outputs show it: the database URL without password, else the path."""
+        return self.database["source"] if self.database else str(self.source)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.names:
