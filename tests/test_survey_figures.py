@@ -138,3 +138,14 @@ def test_survey_notebook_leaves_checks_to_the_analysis():
     for node in ast.walk(ast.parse(code)):
         assert not isinstance(node, ast.Raise | ast.FunctionDef | ast.Lambda | ast.ClassDef)
     assert "survey.figures(" in code and "survey_metrics" not in code
+
+
+@pytest.mark.parametrize("module", ["design", "sampling", "reliability", "drivers", "compare",
+                                    "figures"])
+def test_docstring_examples_hold(module):
+    import doctest
+
+    mod = importlib.import_module(f"lean_analysis.survey.{module}")  # the module, even
+    # for "figures" (lean_analysis.survey.figures is the function of that name)
+    result = doctest.testmod(mod, report=False)
+    assert result.attempted > 0 and result.failed == 0, result

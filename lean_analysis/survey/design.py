@@ -30,11 +30,25 @@ Defaults follow R:
   ``s² = n/(n−1) · Σ w (y − ȳ)² / Σ w`` (``svyvar``) and ``N̂ = Σ w`` (simple random sampling
   WITHOUT replacement of the same size).
 
-Example (R's ``apistrat``, reproduced in the tests)::
+The sampling frame and the weights of a wave (``N_h / n_h``, ``fpc = N_h``) are built by
+:mod:`lean_analysis.survey.sampling`, which imports this module (not the reverse).
 
-    >>> est = design_mean(apistrat, "api00", weight="pw", strata="stype", fpc="fpc")
-    >>> round(est.estimate, 2), round(est.se, 4)
-    (662.29, 9.4089)
+Example: a stratified random sample, stratum A with 4 customers of whom 2 answered and B
+with 6 of whom 3 answered (weights ``N_h / n_h`` = 2 from the fpc):
+
+>>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+...                    "N": [4, 4, 6, 6, 6]})
+>>> est = design_mean(df, "y", strata="stratum", fpc="N")
+>>> round(est.estimate, 4), round(est.se, 4)
+(4.4, 0.5657)
+
+R's ``apistrat`` (``svymean(~api00, dstrat)`` = 662.29, SE 9.4089) and ``apiclus1`` are
+reproduced in ``tests/test_survey_design.py``.
+
+References
+----------
+Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley.
+Lumley, T. R package ``survey``: ``svydesign``, ``svymean``, ``svyby``, ``svyciprop``.
 """
 
 from __future__ import annotations
@@ -389,18 +403,82 @@ def design_mean(
     ci_df: str | float | None = None,
     lonely_psu: str = "fail",
 ) -> DesignEstimate:
-    """Design-based mean of ``var`` with linearised SE (R ``svymean``), CI and design effect.
+    """Design-based mean of ``var`` with its linearised SE, interval and design effect
+    (R ``svymean``).
 
     ``ȳ = Σ w y / Σ w``; ``V(ȳ) = Σ_h (1 − n_h/N_h) n_h/(n_h−1) Σ_j (z_hj − z̄_h)²`` with
-    ``z_i = w_i (y_i − ȳ) / Σ w`` summed over PSU ``j`` (module docstring; Lumley 2010).
-    Missing values of ``var`` are excluded as a domain (R ``na.rm=TRUE``; the design keeps
-    every PSU) and counted in ``n_missing``. CI: ``ȳ ± z_{(1+level)/2} SE`` as R's
-    ``confint(svymean(...))`` (normal); ``ci_df="design"`` for t on ``degf``.
+    ``z_i = w_i (y_i − ȳ) / Σ w`` summed over PSU ``j`` (module docstring). Missing values
+    of ``var`` are excluded as a domain (R ``na.rm=TRUE``; the design keeps every PSU) and
+    counted in ``n_missing``. Interval ``ȳ ± q SE`` with the normal quantile by default.
 
-    Example (R ``survey``'s ``apistrat``, checked by ``tests/test_survey_design.py``)::
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    var : str
+        The numeric (or bool) column to average.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile: None or "normal" the normal
+        quantile (R's ``confint(svymean(...))``), "design" Student's t on the design
+        degrees of freedom (``degf``), or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU: raise, let it contribute nothing, or centre it at the mean
+        of all PSU totals (:class:`Design`).
 
-        >>> design_mean(apistrat, "api00", weight="pw", strata="stype", fpc="fpc")
-        DesignEstimate(estimate=662.287…, se=9.4089…, ...)
+    Returns
+    -------
+    DesignEstimate
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``; ``n`` respondents used; ``deff`` the
+        design effect against simple random sampling without replacement (R
+        ``deff=TRUE``); ``df`` = PSUs − strata (R ``degf``); ``n_missing``; ``pop_size`` =
+        ``Σ w``.
+
+    See Also
+    --------
+    design_means : several variables in one pass.
+    design_by : domain means.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    Stratum A: 4 customers, 2 answered (y = 1, 3); stratum B: 6 customers, 3 answered
+    (y = 4, 6, 8); every weight is ``N_h / n_h`` = 2. By hand, ``ȳ = (2·4 + 2·18) / 10 =
+    4.4`` and the textbook stratified variance ``Σ_h (N_h/N)² (1 − n_h/N_h) s²_h / n_h =
+    0.16 · 0.5 · 2/2 + 0.36 · 0.5 · 4/3 = 0.32``:
+
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> est = design_mean(df, "y", strata="stratum", fpc="N")
+    >>> round(est.estimate, 4), round(est.se ** 2, 4), round(est.se, 4)
+    (4.4, 0.32, 0.5657)
+    >>> round(est.ci_low, 3), round(est.ci_high, 3), est.n, est.df, est.pop_size
+    (3.291, 5.509, 5, 3, 10.0)
+
+    The same with the weights given (R ``svydesign(id=~1, strata=~stratum, weights=~w,
+    fpc=~N)``):
+
+    >>> round(design_mean(df.assign(w=2.0), "y", weight="w", strata="stratum",
+    ...                   fpc="N").se, 4)
+    0.5657
     """
     d = _design(data, weight, strata, psu, fpc, lonely_psu)
     y = _column(d, var)
@@ -499,8 +577,58 @@ def design_means(
     ci_df: str | float | None = None,
     lonely_psu: str = "fail",
 ) -> pd.DataFrame:
-    """:func:`design_mean` of several variables in one pass: one row per variable with the
-    columns of :class:`DesignEstimate` (``variable`` first)."""
+    """:func:`design_mean` of several variables in one pass.
+
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    vars : list of str
+        The numeric columns.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile: None or "normal" the normal
+        quantile (R's ``confint(svymean(...))``), "design" Student's t on the design
+        degrees of freedom (``degf``), or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU: raise, let it contribute nothing, or centre it at the mean
+        of all PSU totals (:class:`Design`).
+
+    Returns
+    -------
+    DataFrame
+        One row per variable with the fields of :class:`DesignEstimate`, ``variable``
+        first.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> est = design_means(df, ["y", "ok"], strata="stratum", fpc="N")
+    >>> est[["variable", "estimate", "se"]].round(4)
+      variable  estimate      se
+    0        y       4.4  0.5657
+    1       ok       0.6  0.2000
+    """
     d = _design(data, weight, strata, psu, fpc, lonely_psu)
     vs = _as_list(vars)
     y = np.column_stack([_column(d, v) for v in vs])
@@ -530,12 +658,70 @@ def design_share(
     ``expit(logit p̂ ± t_{degf} · SE(p̂) / (p̂(1 − p̂)))`` (the intercept-only
     quasi-binomial ``svyglm``; its sandwich SE on the logit scale is exactly this).
     ``method="wilson"``: Wilson's score interval on the effective sample size
-    ``p̂(1−p̂)/SE²`` (design-effect adjusted; Kott & Carr 1997), normal quantile.
-    Missing values are excluded as a domain and counted. ``ci_df`` overrides the t df of the
-    logit interval ("normal" for a normal quantile).
+    ``p̂(1−p̂)/SE²`` (design-effect adjusted; Kott & Carr 1997), normal quantile. At
+    ``p̂`` = 0 or 1 both use Wilson's interval on ``n``. Missing values are excluded as a
+    domain and counted.
 
-    Example: 3 of 4 equally weighted respondents satisfied (SRS, no fpc) → p̂ = 0.75,
-    SE = sqrt(p̂(1−p̂)/(n−1)) = 0.25 (test_survey_design).
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    var : str
+        A 0/1 or bool column (missing allowed); any other value raises ``ValueError``.
+    method : {"logit", "wilson"}, default "logit"
+        The interval.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the logit interval's t quantile: None (default) or "design"
+        the design df ``degf`` (as R), "normal" the normal quantile, or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU (:class:`Design`).
+
+    Returns
+    -------
+    DesignEstimate
+        As :func:`design_mean`, ``method`` naming the interval.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2, §3.
+    Lumley, T. R package ``survey``: ``svyciprop(method="logit")``.
+    Kott, P. S. & Carr, D. A. (1997). Developing an estimation strategy for a pesticide
+    data program. *J. Official Statistics* 13(4), 367–383.
+
+    Examples
+    --------
+    3 of 5 answered yes, one in stratum A and two in B: ``p̂ = (2 + 4)/10 = 0.6``,
+    ``V = 0.16 · 0.5 · 0.5/2 + 0.36 · 0.5 · (1/3)/3 = 0.04`` and the logit interval uses
+    ``t`` on 5 − 2 = 3 df:
+
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> p = design_share(df, "ok", strata="stratum", fpc="N")
+    >>> round(p.estimate, 4), round(p.se, 4), p.df
+    (0.6, 0.2, 3)
+    >>> round(p.ci_low, 4), round(p.ci_high, 4)
+    (0.0956, 0.9551)
+
+    Three of four equally weighted respondents (SRS, no fpc): ``SE = sqrt(p̂(1 − p̂)/(n −
+    1)) = 0.25``:
+
+    >>> round(design_share(pd.DataFrame({"s": [1, 1, 1, 0]}), "s").se, 4)
+    0.25
     """
     d = _design(data, weight, strata, psu, fpc, lonely_psu)
     y = _bool_column(d, var)
@@ -582,16 +768,73 @@ def design_by(
     ci_df: str | float | None = None,
     lonely_psu: str = "fail",
 ) -> pd.DataFrame:
-    """Domain estimates (R ``svyby(~var, ~by, design, svymean)``), one row per level of ``by``.
+    """Domain estimates (R ``svyby(~var, ~by, design, svymean)``), one row per level of
+    ``by``.
 
     Each domain's mean is the ratio over the domain's rows, but its variance comes from the
     influence values of the WHOLE design (zero outside the domain), so every stratum keeps
     its ``n_h`` sampled PSUs and fpc: the correct domain variance (Lumley 2010 §2.4), not
-    that of a naively subset design. ``stat="share"`` gives shares of a 0/1 column with
-    the ``method`` interval. ``var`` may be a list: one row per level and variable.
+    that of a naively subset design.
 
-    Columns: the ``by`` columns, ``variable``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
-    ``n``, ``n_missing``, ``deff``, ``df``, ``pop_size``.
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    var : str or list of str
+        The column(s) to estimate; a list gives one row per level and variable.
+    by : str or list of str
+        The domain column(s) (missing values are an error).
+    stat : {"mean", "share"}, default "mean"
+        Means (:func:`design_mean`) or shares of a 0/1 column (:func:`design_share`).
+    method : {"logit", "wilson"}, default "logit"
+        The interval of a share.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile: None or "normal" the normal
+        quantile (R's ``confint(svymean(...))``), "design" Student's t on the design
+        degrees of freedom (``degf``), or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU: raise, let it contribute nothing, or centre it at the mean
+        of all PSU totals (:class:`Design`).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``variable``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
+        ``n``, ``deff``, ``df`` (PSUs − strata that contain the domain), ``n_missing``,
+        ``pop_size``, ``method``, ``level``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    Domain ``x`` holds one respondent of each stratum (y = 1 and 4): ``ȳ_x = 2.5`` with
+    ``V = 0.75²``, although a naively subset design would have one PSU per stratum:
+
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> dom = design_by(df, "y", "segment", strata="stratum", fpc="N")
+    >>> dom[["segment", "estimate", "se", "n", "df"]].round(4)
+      segment  estimate      se  n  df
+    0       x    2.5000  0.7500  2   0
+    1       y    5.6667  0.8127  3   1
     """
     if stat not in ("mean", "share"):
         raise ValueError(f"stat must be 'mean' or 'share', not {stat!r}")
@@ -618,10 +861,47 @@ def design_difference(
     level: float = 0.95,
     ci_df: str | float | None = None,
 ) -> dict:
-    """Difference of the domain means ``ȳ_a − ȳ_b`` in ONE design, with the covariance of
-    the two estimates: ``V = V(Σ_i (z^a_i − z^b_i))`` on the design (Lumley 2010 §2.4,
-    ``svycontrast`` of an ``svyby``). Returns estimate, se, ci_low, ci_high, z, p_value
-    (two-sided, normal), n_a, n_b.
+    """Difference of two domain means ``ȳ_a − ȳ_b`` in ONE design, with the covariance of
+    the two estimates.
+
+    ``V = V(Σ_i (z^a_i − z^b_i))`` on the design, ``z^a`` and ``z^b`` the domains'
+    influence values (Lumley 2010 §2.4, ``svycontrast`` of an ``svyby``); two-sided normal
+    test.
+
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents (a DataFrame is a simple random sample with equal weights) or a
+        :class:`Design`.
+    var : str
+        The numeric column.
+    domain_a, domain_b : array of bool
+        The two domains, one value per row.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile (see :func:`design_mean`).
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``p_value`` (two-sided,
+        normal), ``n_a``, ``n_b``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> d = Design(df, strata="stratum", fpc="N")
+    >>> r = design_difference(d, "y", df["segment"] == "y", df["segment"] == "x")
+    >>> round(r["estimate"], 4), round(r["se"], 4), round(r["p_value"], 4)
+    (3.1667, 1.491, 0.0337)
     """
     d = data if isinstance(data, Design) else Design(data)
     y = _column(d, var)
