@@ -34,12 +34,9 @@ STATISTICS = [
     "lean_analysis.targets",
 ]
 # Statistics modules without any >>> example today (numpydoc docstrings with examples are coming).
-NO_EXAMPLE_TODAY = {"lean_analysis.survey.reliability", "lean_analysis.brand.synth"}
+NO_EXAMPLE_TODAY = {"lean_analysis.brand.synth"}
 # Examples that fail today, "module.qualname": why (the module is not ours to edit).
 FAILING_TODAY = {
-    "lean_analysis.survey.design.design_mean":
-        "its expected output abbreviates with '…' (U+2026), not doctest's '...': "
-        "'DesignEstimate(estimate=662.287…, se=9.4089…, ...)' never matches the full repr",
 }
 
 
