@@ -23,8 +23,9 @@ of each canonical table and column, or a query per table::
       orders:
         query: SELECT wk AS week, cust_no AS customer_id, ... FROM t_order_line
 
-Columns not listed keep their canonical name. Tables are read through connectorx straight
-into Arrow (never row by row through a DB-API cursor) and written as a Parquet snapshot in
+Columns not listed keep their canonical name. Tables are read straight into Arrow (never
+row by row through a DB-API cursor): PostgreSQL through ADBC (``adbc-driver-postgresql``),
+MySQL/MariaDB through connectorx and written as a Parquet snapshot in
 the cache folder, which the folder reader then opens: the same typing and validation run
 on what was read. ``orders`` is pulled once per change of the source: its snapshot is keyed
 by a fingerprint of the source rows (count and last week), so a second run of the same
@@ -102,9 +103,7 @@ class DatabaseSource:
 
         scheme = "postgresql" if self.kind == "postgres" else "mysql"
         cred = quote(self.user, safe="") + (f":{quote(self.password, safe='')}" if self.password else "")
-        extra = ""
-        if self.kind == "postgres":
-            extra = f"?connect_timeout={max(1, int(self.timeout))}"
+        extra = f"?connect_timeout={max(1, int(self.timeout))}" if self.kind == "postgres" else ""
         return f"{scheme}://{cred}@{self.host}:{self.port}/{self.database}{extra}"
 
     def qualified(self, table: str) -> str:
@@ -229,29 +228,83 @@ def _check_reachable(src: DatabaseSource) -> None:
 
 
 def _query(src: DatabaseSource, sql: str, what: str):
-    """An Arrow table of ``sql`` through connectorx; errors as one clear line."""
-    import connectorx as cx
+    """An Arrow table of ``sql``; errors as one clear line. PostgreSQL through ADBC (one
+    connection per source, kept for the snapshot), MySQL/MariaDB through connectorx after
+    a quick login check (connectorx's pool retries a refused login for 30 s)."""
+    try:
+        if src.kind == "postgres":
+            cur = _pg_cursor(src)
+            cur.execute(sql)
+            return cur.fetch_arrow_table()
+        _mysql_login(src)
+        os.environ.setdefault("RUST_LOG", "off")  # connectorx logs driver errors to stderr
+        import connectorx as cx
 
-    if src.kind == "postgres":
-        sql = f"/* lean-analysis */ {sql}"
-        stmt = [f"SET statement_timeout = {int(src.timeout * 1000)}"]
-    else:
-        stmt = []
         if re.match(r"(?is)^\s*select\b", sql):
             sql = f"SET STATEMENT max_statement_time={src.timeout:g} FOR {sql}"
-    try:
-        if stmt:
-            return cx.read_sql(src.conn(), sql, return_type="arrow", pre_execution_query=stmt)
         return cx.read_sql(src.conn(), sql, return_type="arrow")
-    except Exception as e:  # connectorx raises RuntimeError / pyo3 panics with driver text
+    except SourceError:
+        raise
+    except Exception as e:  # driver errors carry the server's text
+        if src.kind == "postgres":
+            _pg_reset(src)
         raise SourceError(src.display, f"{what}: {_reason(str(e))}") from None
+
+
+def _pg_cursor(src: DatabaseSource):
+    cur = getattr(src, "_pg", None)
+    if cur is None:
+        import adbc_driver_postgresql.dbapi as adbc
+
+        try:
+            conn = adbc.connect(src.conn())
+        except Exception as e:
+            raise SourceError(src.display, _reason(str(e))) from None
+        cur = conn.cursor()
+        cur.execute(f"SET statement_timeout = {int(src.timeout * 1000)}")
+        src._pg = cur  # type: ignore[attr-defined]
+        src._pg_conn = conn  # type: ignore[attr-defined]
+    return cur
+
+
+def _pg_reset(src: DatabaseSource) -> None:
+    """Close the kept connection (after an error the transaction is aborted)."""
+    conn = getattr(src, "_pg_conn", None)
+    if conn is not None:
+        try:
+            src._pg.close()  # type: ignore[attr-defined]
+            conn.close()
+        except Exception:
+            pass
+    src._pg = src._pg_conn = None  # type: ignore[attr-defined]
+
+
+def close(src: DatabaseSource) -> None:
+    """Close what :func:`read_snapshot` kept open."""
+    if src.kind == "postgres":
+        _pg_reset(src)
+
+
+def _mysql_login(src: DatabaseSource) -> None:
+    if getattr(src, "_login_ok", False):
+        return
+    import pymysql
+
+    try:
+        pymysql.connect(host=src.host, port=src.port, user=src.user, password=src.password,
+                        database=src.database, connect_timeout=min(src.timeout, 10.0)).close()
+    except Exception as e:
+        raise SourceError(src.display, _reason(str(e))) from None
+    src._login_ok = True  # type: ignore[attr-defined]
 
 
 def _reason(text: str) -> str:
     t = " ".join(mask_secrets(text).split())
     low = t.lower()
-    if "password authentication failed" in low or "access denied" in low:
+    if "password authentication failed" in low or "access denied" in low or "(1045" in low:
         return "the server refused the user or password"
+    if "connection refused" in low or "can't connect" in low or "(2003" in low:
+        return "cannot connect to the server"
     if "statement timeout" in low or "max_statement_time" in low or "timeout" in low:
         return f"timed out ({t[:200]})"
     m = re.search(r'relation "([^"]+)" does not exist|table \S+ doesn\'t exist', t, re.I)
@@ -291,6 +344,16 @@ def cache_dir() -> Path:
 def read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
                   optional: set[str] = frozenset(), cache: Path | None = None,
                   keep_extra: set[str] = frozenset()) -> tuple[Path, dict]:
+    """See :func:`_read_snapshot`; the connection is closed whatever happens."""
+    try:
+        return _read_snapshot(src, tables, optional, cache, keep_extra)
+    finally:
+        close(src)
+
+
+def _read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
+                   optional: set[str] = frozenset(), cache: Path | None = None,
+                   keep_extra: set[str] = frozenset()) -> tuple[Path, dict]:
     """Read ``tables`` (canonical name -> canonical columns) from ``src`` into a folder of
     Parquet files and return (folder, info); the tables in ``keep_extra`` keep their other
     columns too (survey_responses: one column per item). Optional tables that the source lacks (not in
