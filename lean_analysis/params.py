@@ -425,9 +425,8 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
     import duckdb
     import pandas as pd
 
-    from lean_analysis.data.load import open_tables
-
     from lean_analysis.data.database import SourceError, is_database_url
+    from lean_analysis.data.load import open_tables
 
     text = str(path)
     if is_database_url(text):

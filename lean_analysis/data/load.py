@@ -19,14 +19,11 @@ validation, which by default runs before ``load`` returns.
 
 from __future__ import annotations
 
-import sys
 import unicodedata
 from pathlib import Path
 
-import duckdb
-
 from lean_analysis.data.database import is_database_url
-from lean_analysis.data.problems import DuckDBMemoryError, Problem, ValidationError
+from lean_analysis.data.problems import Problem, ValidationError
 from lean_analysis.data.schemas import SCHEMAS
 from lean_analysis.data.sources import open_source, resolve
 from lean_analysis.data.sqltypes import typed_select
@@ -203,33 +200,3 @@ def format_problems(problems: list[Problem]) -> str:
         lines.append("  ".join(_pad(c, w) for c, w in zip(r[:-1], widths, strict=True))
                      + "  " + r[-1])
     return "\n".join(line.rstrip() for line in lines)
-
-
-def cli_validate(args) -> int:
-    """``lean-analysis validate --data DIR``: print every problem; exit 1 on any error."""
-    try:
-        t = open_tables(args.data)
-    except (FileNotFoundError, ValueError, duckdb.Error) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    with t:
-        try:
-            checked = check(t)
-        except DuckDBMemoryError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        problems = checked.problems
-        n_tables = len(t.names)
-        n_rows = sum(checked.n_rows.values())
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    if problems:
-        print(format_problems(problems))
-        print()
-    if errors:
-        print(f"FAILED: {errors} error(s), {warnings} warning(s) in {n_tables} tables, "
-              f"{n_rows:,} rows checked ({args.data})")
-        return 1
-    w = f", {warnings} warning(s)" if warnings else ""
-    print(f"OK: {n_tables} tables, {n_rows:,} rows checked{w}")
-    return 0
