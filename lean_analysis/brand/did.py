@@ -291,13 +291,22 @@ def _one_blas_thread():
 _CONTROLLER = None
 
 
+# Convergence tolerance of pyfixest's iterative demeaning. Its default (1e-8) stops at a
+# point that depends on the (parallel, not order-stable) iteration path: the same panel gave
+# estimates differing at ~1e-10 from run to run, so metrics.json was not reproducible. At
+# 1e-13 the demeaned values are exact to ~1e-14 and repeated runs agree to the last digit
+# that metrics.json keeps (10 decimals).
+FIXEF_TOL = 1e-13
+
+
 def _feols(fml: str, df: pd.DataFrame):
     import pyfixest as pf
 
     with warnings.catch_warnings(), _one_blas_thread():
         warnings.simplefilter("ignore")
         return pf.feols(
-            fml, df, vcov={"CRV1": _C}, fixef_rm="none", copy_data=False, store_data=False
+            fml, df, vcov={"CRV1": _C}, fixef_rm="none", copy_data=False, store_data=False,
+            fixef_tol=FIXEF_TOL,
         )
 
 

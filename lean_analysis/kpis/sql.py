@@ -78,19 +78,30 @@ def _select_keys(keys: Sequence[str]) -> str:
 
 _MONTH = "strftime(o.wk, '%Y-%m')"
 
+
+
+def _exact_sum(expr: str, where: str | None = None) -> str:
+    """``sum(expr)`` computed exactly: each value rounded to 6 decimals (¥0.000001, a
+    millionth of a carton) and summed as DECIMAL. DuckDB sums DOUBLEs in parallel in no
+    fixed order, so a plain ``sum`` of fractional amounts changed in its last digits from run
+    to run (and with it metrics.json); a DECIMAL sum is the same whatever the order."""
+    filt = f" FILTER (WHERE {where})" if where else ""
+    return f"CAST(coalesce(sum(CAST(({expr}) AS DECIMAL(38, 6))){filt}, 0) AS DOUBLE)"
+
+
 # Additive sums over order lines: one definition, used by every indicator.
 _SUMS = {
     "lines": "count(*)",
-    "cartons": "sum(o.order_qty)",
-    "amount": "sum(o.amount)",
-    "key_cartons": "sum(CASE WHEN CAST(p.is_key_brand AS BOOLEAN) THEN o.order_qty ELSE 0 END)",
-    "key_amount": "sum(CASE WHEN CAST(p.is_key_brand AS BOOLEAN) THEN o.amount ELSE 0 END)",
-    "retail_value": "sum(o.order_qty * CAST(p.retail_price AS DOUBLE))",
-    "margin_value": "sum(o.order_qty * (CAST(p.retail_price AS DOUBLE) - "
-                    "CAST(p.wholesale_price AS DOUBLE)))",
+    "cartons": _exact_sum("o.order_qty"),
+    "amount": _exact_sum("o.amount"),
+    "key_cartons": _exact_sum("CASE WHEN CAST(p.is_key_brand AS BOOLEAN) THEN o.order_qty ELSE 0 END"),
+    "key_amount": _exact_sum("CASE WHEN CAST(p.is_key_brand AS BOOLEAN) THEN o.amount ELSE 0 END"),
+    "retail_value": _exact_sum("o.order_qty * CAST(p.retail_price AS DOUBLE)"),
+    "margin_value": _exact_sum("o.order_qty * (CAST(p.retail_price AS DOUBLE) - "
+                               "CAST(p.wholesale_price AS DOUBLE))"),
     "capped_lines": "count(*) FILTER (WHERE o.cap_qty > 0)",
-    "capped_order": "coalesce(sum(o.order_qty) FILTER (WHERE o.cap_qty > 0), 0)",
-    "capped_cap": "coalesce(sum(o.cap_qty) FILTER (WHERE o.cap_qty > 0), 0)",
+    "capped_order": _exact_sum("o.order_qty", "o.cap_qty > 0"),
+    "capped_cap": _exact_sum("o.cap_qty", "o.cap_qty > 0"),
     "at_cap_lines": "count(*) FILTER (WHERE o.cap_qty > 0 AND o.order_qty >= o.cap_qty - {tol})",
     "uncapped_lines": "count(*) FILTER (WHERE o.cap_qty IS NULL)",
     "zero_cap_lines": "count(*) FILTER (WHERE o.cap_qty = 0)",
