@@ -68,3 +68,12 @@ def tier_band(tier: int) -> str:
         if lo <= int(tier) <= hi:
             return label
     raise ValueError(f"tier {tier!r} is outside 1–30")
+
+
+# The survey's service dimensions (DESIGN §7) and the keys their published figures and texts
+# use (dimension_<key>, dim_<key>).
+SURVEY_DIMENSIONS: dict[str, str] = {
+    "货源供应": "supply", "订货服务": "ordering", "配送服务": "delivery",
+    "客户经理服务": "manager", "品牌宣传": "promotion", "投诉处理": "complaints",
+    "市场管理": "market",
+}

@@ -42,6 +42,7 @@ __all__ = [
     "MET", "NOT_MET", "WITHIN_MARGIN", "NOT_MEASURED",
     "is_fraction", "is_percent", "convert", "status", "compare_interval",
     "Target", "TargetError", "read_targets", "targets_of",
+    "VERDICTS", "PRETREND_WARN_LEVEL", "effect_verdict", "pretrend_warning",
     "FigureSpec", "FIGURES", "UnregisteredFigure", "figure", "lookup", "check_figures",
     "figures_of", "scorecard_sources", "register",
 ]
@@ -146,6 +147,55 @@ def status(actual: Any, target: float, direction: str = ">=", ci: tuple | None =
             return WITHIN_MARGIN
     ok = DIRECTIONS[direction](round(float(actual), _DIGITS), round(t, _DIGITS))
     return MET if ok else NOT_MET
+
+
+# --------------------------------------------------------------------------- reading an estimate
+# The rules that turn an estimate into words, here (not in an analysis package) so that a
+# report can apply the same rule as the analysis without importing it.
+
+VERDICTS = ("positive", "suggestive", "negative", "unclear")
+PRETREND_WARN_LEVEL = 0.10  # a pre-trend p-value below this is flagged in reports
+
+
+def effect_verdict(method: str, ci_low: float, ci_high: float, p_value: float,
+                   alpha: float) -> str:
+    """The plain-language verdict on an effect from its interval (and, for a synthetic
+    control, its placebo p-value):
+
+    - ``"positive"``: the interval lies above 0 (synthetic control: and p ≤ ``alpha``);
+    - ``"suggestive"``: synthetic control whose interval lies above 0 but whose placebo
+      ratio test is not significant (p > ``alpha`` or missing);
+    - ``"negative"``: the interval lies below 0;
+    - ``"unclear"``: the interval contains 0 or is missing.
+
+    >>> effect_verdict("did", 1.0, 3.0, 0.01, 0.05), effect_verdict("synth", 1.0, 3.0, 0.11, 0.05)
+    ('positive', 'suggestive')
+    >>> effect_verdict("did", -3.0, -1.0, 0.01, 0.05), effect_verdict("did", -1.0, 3.0, 0.4, 0.05)
+    ('negative', 'unclear')
+    """
+    lo, hi = float(ci_low), float(ci_high)
+    if math.isnan(lo) or math.isnan(hi):
+        return "unclear"
+    weak = method == "synth" and not (float(p_value) <= alpha)
+    if lo > 0:
+        return "suggestive" if weak else "positive"
+    if hi < 0:
+        return "negative"
+    return "unclear"
+
+
+def pretrend_warning(pretrend_p: float | None, level: float = PRETREND_WARN_LEVEL) -> str | None:
+    """Whether a pre-trend test result calls for a warning: ``"not_available"`` when the
+    p-value is missing (no leads, or too few treated clusters), ``"rejected"`` when it is
+    below ``level`` (10 %: a pre-trend test has little power, so a lenient level), else
+    ``None``.
+
+    >>> pretrend_warning(0.02), pretrend_warning(float("nan")), pretrend_warning(0.5)
+    ('rejected', 'not_available', None)
+    """
+    if _missing(pretrend_p):
+        return "not_available"
+    return "rejected" if float(pretrend_p) < level else None
 
 
 # --------------------------------------------------------------------------- targets

@@ -84,7 +84,6 @@ def _check_clean(path: Path, *, logic: bool = True) -> list[str]:
 
 # Notebooks that still hold SQL or raise today (others are moving that logic into the package)
 LOGIC_TODAY = {
-    "02_brand_cultivation.ipynb": "cell 3 runs tables.sql(...) twice (programme ids, targeted customers)",
 }
 
 

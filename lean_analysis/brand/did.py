@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lean_analysis import targets as _targets
 from lean_analysis.brand._util import (
     EstimateResult,
     check_unique,
@@ -46,21 +47,9 @@ from lean_analysis.brand._util import (
     treated_units,
 )
 
-PRETREND_WARN_LEVEL = 0.10  # a pre-trend p-value below this is flagged in reports
-
-
-def pretrend_warning(pretrend_p: float | None, level: float = PRETREND_WARN_LEVEL) -> str | None:
-    """Whether a pre-trend test result calls for a warning: ``"not_available"`` when the
-    p-value is missing (no leads, or too few treated clusters), ``"rejected"`` when it is
-    below ``level`` (10 %: a pre-trend test has little power, so a lenient level), else
-    ``None``.
-
-    >>> pretrend_warning(0.02), pretrend_warning(float("nan")), pretrend_warning(0.5)
-    ('rejected', 'not_available', None)
-    """
-    if pretrend_p is None or bool(pd.isna(pretrend_p)):
-        return "not_available"
-    return "rejected" if float(pretrend_p) < level else None
+# The warning rule lives in lean_analysis.targets (reports apply it too); named here for callers.
+PRETREND_WARN_LEVEL = _targets.PRETREND_WARN_LEVEL
+pretrend_warning = _targets.pretrend_warning
 
 
 _Y, _U, _T, _D, _G, _C, _REL = "_y", "_unit", "_time", "_D", "_treated", "_cluster", "_rel"

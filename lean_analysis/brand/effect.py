@@ -7,37 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lean_analysis import targets as _targets
 from lean_analysis.brand._util import coerce_like, require_columns, treated_units
 from lean_analysis.brand.did import DidResult, did
 from lean_analysis.brand.synth import SynthMultiResult, SynthResult, synthetic_control
 
-VERDICTS = ("positive", "suggestive", "negative", "unclear")
-
-
-def verdict(method: str, ci_low: float, ci_high: float, p_value: float, alpha: float) -> str:
-    """The plain-language verdict on an effect from its interval (and, for a synthetic
-    control, its placebo p-value):
-
-    - ``"positive"``: the interval lies above 0 (synthetic control: and p ≤ ``alpha``);
-    - ``"suggestive"``: synthetic control whose interval lies above 0 but whose placebo
-      ratio test is not significant (p > ``alpha`` or missing);
-    - ``"negative"``: the interval lies below 0;
-    - ``"unclear"``: the interval contains 0 or is missing.
-
-    >>> verdict("did", 1.0, 3.0, 0.01, 0.05), verdict("synth", 1.0, 3.0, 0.11, 0.05)
-    ('positive', 'suggestive')
-    >>> verdict("did", -3.0, -1.0, 0.01, 0.05), verdict("did", -1.0, 3.0, 0.4, 0.05)
-    ('negative', 'unclear')
-    """
-    lo, hi = float(ci_low), float(ci_high)
-    if np.isnan(lo) or np.isnan(hi):
-        return "unclear"
-    weak = method == "synth" and not (float(p_value) <= alpha)
-    if lo > 0:
-        return "suggestive" if weak else "positive"
-    if hi < 0:
-        return "negative"
-    return "unclear"
+# The verdict rule lives in lean_analysis.targets (reports apply it too); named here for callers.
+VERDICTS = _targets.VERDICTS
+verdict = _targets.effect_verdict
 
 
 TABLE_COLUMNS = [

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from lean_analysis.brand.did import pretrend_warning
-from lean_analysis.brand.effect import verdict
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, use_theme
+from lean_analysis.targets import effect_verdict as verdict
+from lean_analysis.targets import pretrend_warning
 
 GROUP_COLOURS = {"target": PALETTE[1], "comparison": PALETTE[0]}
 INDICATORS = [  # column, text key, is a fraction
@@ -302,7 +302,7 @@ def event_study_plot(es: pd.DataFrame, lang: str = "zh"):
 
 
 def event_note(pretrend_p: float, alpha: float, lang: str = "zh") -> tuple[str, str | None]:
-    """The event-study note and, when :func:`lean_analysis.brand.did.pretrend_warning` flags
+    """The event-study note and, when :func:`lean_analysis.targets.pretrend_warning` flags
     the pre-trend test (rejects at 10 % or not available), a warning."""
     note = t("br_event_note", lang, level=level_text(alpha), p=_p(pretrend_p))
     flag = pretrend_warning(pretrend_p)
@@ -427,7 +427,7 @@ def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
     """Plain-language verdict for one programme, stating the interval and its caveats.
 
     The verdict (positive, suggestive, negative, unclear) is
-    :func:`lean_analysis.brand.effect.verdict`'s."""
+    :func:`lean_analysis.targets.effect_verdict`'s (the rule brand applies)."""
     if ev.effect is None:
         return t("br_not_evaluated", lang, pid=ev.programme_id, reason=ev.reason)
     row = ev.effect.table.set_index("unit").loc["all"]

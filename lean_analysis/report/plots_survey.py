@@ -3,7 +3,7 @@
 
 Inputs are the DataFrames and result objects of :mod:`lean_analysis.survey` (this module
 computes nothing new: it labels, formats and draws; of the analysis it imports only the
-data rule :data:`lean_analysis.survey.DIMENSION_KEYS` for the dimensions' labels). The
+vocabulary :data:`lean_analysis.config.SURVEY_DIMENSIONS` for the dimensions' labels). The
 published figures of ``metrics.json`` are computed by :func:`lean_analysis.survey.figures`. Every
 reviewer-facing word comes from ``report/texts/survey.yaml`` and ``common.yaml`` in the
 chosen language. Plots use the shared theme and return the figure; tables come back as
@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from lean_analysis.config import SURVEY_DIMENSIONS as DIMENSION_KEYS
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
-from lean_analysis.survey import DIMENSION_KEYS
 
 REPORT = "03_satisfaction_survey"
 # Comment themes (survey.comments.THEMES) -> text key.

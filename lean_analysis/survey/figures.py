@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from lean_analysis import targets
+from lean_analysis import config, targets
 from lean_analysis.survey.compare import target_comparison
 from lean_analysis.survey.design import DesignEstimate
 
@@ -43,9 +43,7 @@ __all__ = [
 REPORT = targets.SURVEY  # "03_satisfaction_survey"
 # Dimension names of survey_items (zh) -> the key of DESIGN §7: the figure
 # ``dimension_<key>`` and the report's label ``dim_<key>``.
-DIMENSION_KEYS = {"货源供应": "supply", "订货服务": "ordering", "配送服务": "delivery",
-                  "客户经理服务": "manager", "品牌宣传": "promotion", "投诉处理": "complaints",
-                  "市场管理": "market"}
+DIMENSION_KEYS = config.SURVEY_DIMENSIONS  # the users' vocabulary, shared with the report
 # The headline figures a satisfaction target can be compared with, and their units.
 COMPARED_FIGURES = {"satisfaction_index": "index", "satisfied_share": "share"}
 SURVEY_TABLES = ("survey_items", "survey_responses")
