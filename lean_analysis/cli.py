@@ -73,7 +73,7 @@ def cli_validate(args) -> int:
 
     from lean_analysis.data import DuckDBMemoryError
     from lean_analysis.data.database import SourceError
-    from lean_analysis.data.load import format_problems, open_tables
+    from lean_analysis.data.load import format_problems, name_source_rows, open_tables
     from lean_analysis.data.validate import check
     from lean_analysis.redact import mask_secrets
 
@@ -93,6 +93,8 @@ def cli_validate(args) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
         problems = checked.problems
+        if t.database:
+            problems = name_source_rows(t, problems)
         n_tables = len(t.names)
         n_rows = sum(checked.n_rows.values())
     errors = sum(p.severity == "error" for p in problems)

@@ -134,3 +134,18 @@ def check_failures(server):
     r = cli(["validate", "--data", url.replace("lean@", f"lean:{srv.password}@")], env)
     assert r.returncode != 0 and srv.password not in r.stdout + r.stderr
     assert "holds a password" in r.stdout + r.stderr
+
+
+def check_bad_row_names_source_table_and_key(server, small_tables):
+    srv, url, _, tmp = server
+    cid = sorted(small_tables["customers"]["customer_id"])[0]
+    old = int(small_tables["customers"].set_index("customer_id").loc[cid, "tier"])
+    q = '"' if srv.kind == "postgres" else "`"
+    testservers.execute(srv, f"UPDATE {q}t_kh{q} SET {q}dw{q} = 99 WHERE {q}khbm{q} = '{cid}'")
+    try:
+        r = cli(["validate", "--data", url], env_with(srv.password, tmp))
+    finally:
+        testservers.execute(srv, f"UPDATE {q}t_kh{q} SET {q}dw{q} = {old} WHERE {q}khbm{q} = '{cid}'")
+    assert r.returncode == 1, r.stdout + r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if "tier" in ln and "error" in ln)
+    assert f"source table t_kh, key (khbm={cid})" in line, line

@@ -18,3 +18,7 @@ def test_batch_from_the_database_equals_the_batch_from_files(server, small_batch
 
 def test_failures_are_one_clear_line_exit_2_nothing_published(server):
     cases.check_failures(server)
+
+
+def test_a_bad_row_is_named_by_source_table_and_key(server, small_tables):
+    cases.check_bad_row_names_source_table_and_key(server, small_tables)

@@ -387,7 +387,7 @@ def _read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
             keys[name] = _fingerprint(src, name)
         else:
             small[name] = _read_table(src, name, cols, name in keep_extra)
-        info["tables"][name] = {"source": source_table}
+        info["tables"][name] = {"source": source_table, "columns": source_names(src, name)[1]}
         info["timings"][name] = time.perf_counter() - t0
     digest = hashlib.sha256()
     for name in sorted(small):

@@ -83,6 +83,8 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
             t.close()
             raise
         problems = checked.problems
+        if t.database:
+            problems = name_source_rows(t, problems)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             t.close()
@@ -133,6 +135,35 @@ def open_tables(source: str | Path, tables: list[str] | None = None, *,
         raise
     return Tables(con=con, names=names, source=src, sources=opened.files, raw=opened.raws,
                   load_problems=opened.problems, database=db_info)
+
+
+def name_source_rows(t: Tables, problems: list[Problem], shown: int = 3) -> list[Problem]:
+    """For a database source, say in each problem's message which source table and which
+    rows by their key in the database's own column names (the row numbers of the local
+    snapshot mean nothing to whoever fixes the database)."""
+    import dataclasses
+
+    out = []
+    for p in problems:
+        meta = (t.database or {}).get("tables", {}).get(p.table)
+        if not meta:
+            out.append(p)
+            continue
+        cols = meta.get("columns") or {}
+        where = f"source table {meta['source']}"
+        if p.rows and t.sources.get(p.table):
+            keys = list(SCHEMAS[p.table].key)
+            f = t.sources[p.table][0]
+            rows = ", ".join(str(int(r) - 1) for r in p.rows[:shown])
+            sel = ", ".join(f'CAST("{k}" AS VARCHAR)' for k in keys)
+            found = t.con.execute(
+                f"SELECT {sel} FROM read_parquet('{f}', file_row_number = true) "
+                f"WHERE file_row_number IN ({rows}) ORDER BY file_row_number").fetchall()
+            named = ["(" + ", ".join(f"{cols.get(k, k)}={v}" for k, v in zip(keys, r, strict=True)) + ")"
+                     for r in found]
+            where += f", key {'; '.join(named)}" + (" …" if len(p.rows) > shown else "")
+        out.append(dataclasses.replace(p, message=f"{p.message} [{where}]"))
+    return out
 
 
 def read_database(url: str, wanted: list[str]) -> tuple[Path, dict]:

@@ -279,3 +279,18 @@ def _create_and_fill(server: Server, table: str, arrow, keys: set[str]) -> None:
     subprocess.run(["mariadb", "--local-infile=1", f"--socket={server.socket}", "-u", "root",
                     "lean", "-e", sql], check=True, capture_output=True, timeout=600)
     path.unlink()
+
+
+def execute(server: Server, sql: str) -> None:
+    """Run ``sql`` (one or more statements) as the server's administrator."""
+    if server.kind == "postgres":
+        import adbc_driver_postgresql.dbapi as adbc
+
+        uri = f"postgresql://lean:{server.password}@127.0.0.1:{server.port}/lean"
+        with adbc.connect(uri) as conn, conn.cursor() as cur:
+            for stmt in filter(None, (s.strip() for s in sql.split(";"))):
+                cur.execute(stmt)
+            conn.commit()
+        return
+    subprocess.run(["mariadb", f"--socket={server.socket}", "-u", "root", "lean", "-e", sql],
+                   check=True, capture_output=True, timeout=120)
