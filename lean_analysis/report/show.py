@@ -228,6 +228,27 @@ def figure_html(fig, caption: str | None = None, alt: str | None = None) -> str:
     )
 
 
+def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh") -> str:
+    """The report's conclusion: ``<section id="summary">`` with one line per finding.
+
+    Each finding is ``{"text": ..., "status": None | "met" | "not_met" | "within_margin" |
+    "not_measured"}``: one sentence with its number, its uncertainty and what to do; the
+    status (of a target the finding is about) is shown as a badge before it. The reviewer
+    HTML shows this section first, right after the header, wherever the notebook emits it
+    (so a notebook can compute everything first and state its conclusion at the end).
+    """
+    rows = []
+    for f in findings:
+        status = f.get("status")
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        badge = (f'<span class="la-badge la-badge-{esc(status)}">{esc(t(status, lang))}</span> '
+                 if status else "")
+        rows.append(f'<li class="la-finding">{badge}{esc(f["text"])}</li>')
+    return (f'<section id="summary" class="la-summary"><h2>{esc(t("summary_title", lang))}</h2>'
+            f'<ul>{"".join(rows)}</ul></section>')
+
+
 def kpi_cards_html(items: Iterable[Mapping[str, Any]], lang: str = "zh") -> str:
     """Cards, one per figure. Each item: ``label``, ``value`` (number or text), optional
     ``format`` (see :func:`format_value`), ``unit``, ``target``, ``status`` (met, not_met,
@@ -308,6 +329,11 @@ def figure(fig, caption: str | None = None, alt: str | None = None, close: bool 
 
         plt.close(fig)
     _display_html(markup)
+
+
+def summary(findings: Iterable[Mapping[str, Any]], lang: str = "zh") -> None:
+    """Display :func:`summary_html` (the report's conclusion, shown first on the page)."""
+    _display_html(summary_html(findings, lang))
 
 
 def kpi_cards(items: Iterable[Mapping[str, Any]], lang: str = "zh") -> None:
