@@ -103,7 +103,7 @@ def check_batch_equals_files(server, small_batch):
     assert srv.url.split("?")[0] in page
     # a second run reads the orders from the local snapshot
     snaps = list((tmp / "cache").glob("*/*/orders.parquet"))
-    assert len(snaps) == 1
+    assert len(snaps) == 1, snaps
 
 
 def check_failures(server):

@@ -143,8 +143,9 @@ def test_scorecard_rows_labels_and_status():
         "other": {"value": 1.0, "unit": "case"},
     }}
     rows = scorecard_rows(metrics, "en")
+    # no label: the target's key, never the internal figure name
     assert [(r["label"], r["status"]) for r in rows] == [("margin", "not_met"),
-                                                         ("scorecard_satisfaction", "met")]
+                                                         ("satisfaction", "met")]
     labels = {"satisfaction": targets.Target("satisfaction", 90, "index", label_en="customer satisfaction")}
     assert [r["label"] for r in scorecard_rows(metrics, "en", labels)] == ["margin", "customer satisfaction"]
 
