@@ -115,6 +115,7 @@ def check_failures(server):
         "server down": (url.replace(f":{srv.port}/", ":1/"), env, "cannot connect"),
         "missing table": (url.replace("source.yaml", "missing-table.yaml"), env, "t_nowhere"),
         "missing column": (url.replace("source.yaml", "missing-column.yaml"), env, "nope_col"),
+        "timeout": (url.replace("source.yaml", "slow.yaml") + "&timeout=1", env, "timed out"),
     }
     doc = yaml.safe_load((tmp / "source.yaml").read_text(encoding="utf-8"))
     bad = {**doc, "tables": {**doc["tables"], "products": {"table": "t_nowhere"}}}
@@ -122,6 +123,10 @@ def check_failures(server):
     cols = dict(NAMES["customers"][1], tier="nope_col")
     bad = {**doc, "tables": {**doc["tables"], "customers": {"table": "t_kh", "columns": cols}}}
     (tmp / "missing-column.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
+    slow = ("SELECT t.* FROM t_sp t, (SELECT pg_sleep(3)) s" if srv.kind == "postgres" else
+            "SELECT * FROM t_sp WHERE SLEEP(1) = 0")  # 3 s > timeout=1
+    bad = {**doc, "tables": {**doc["tables"], "products": {"query": slow}}}
+    (tmp / "slow.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
     for what, (u, e, expect) in cases.items():
         r = cli(["run", "--period", PERIOD, "--data", u, "--outputs", str(out)], e)
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
