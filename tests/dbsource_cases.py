@@ -87,7 +87,8 @@ def check_batch_equals_files(server, small_batch):
     from conftest import write_batch
 
     out = tmp / "outputs"
-    r = cli(["run", str(write_batch(tmp)), "--period", PERIOD, "--data", url, "--outputs", str(out)],
+    r = cli(["run", str(write_batch(tmp)), "--period", PERIOD, "--data", url, "--outputs", str(out),
+             "--jobs", "2"],
             env_with(srv.password, tmp))
     assert r.returncode == 0, r.stdout + r.stderr
     folder = out / PERIOD
