@@ -159,3 +159,79 @@ def test_report_package_imports_no_runner_and_no_analysis_module():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for banned in ("runner", "forecast", "brand", "survey", "kpis", "data"):
         assert f"'lean_analysis.{banned}" not in out, banned
+
+
+def test_header_folds_the_parameters_under_labels():
+    page = rhtml.render_report(
+        _notebook(), title="t", period="2026-10", lang="zh", embed_font=False,
+        parameters={"period": "2026-10", "h": 1, "models": ["ets", "theta"], "festival_adjust": True,
+                    "engine": "", "threshold_tier": 15},
+        data_path="data/x", fingerprint="abc123", run_time="2026-11-01 06:00:00", commit="c0ffee")
+    head = page[page.index('<header class="la-header">'):page.index("</header>")]
+    line = head[:head.index("<details")]
+    # one line in view: period, fingerprint, status; everything else folded
+    assert "<td>2026-10</td>" in line and "<td>abc123</td>" in line and "<td>完成</td>" in line
+    assert "c0ffee" not in line and "data/x" not in line
+    assert '<details class="la-params">' in head and "open" not in head[head.index("<details"):][:40]
+    assert "本次运行的参数（6 项）" in head
+    for shown in ("<tr><th>预测步长（月）</th><td>1</td></tr>", "<tr><th>模型</th><td>ets、theta</td></tr>",
+                  "<tr><th>春节调整</th><td>是</td></tr>", "<tr><th>计算引擎</th><td>—</td></tr>",
+                  "<tr><th><code>threshold_tier</code></th><td><code>15</code></td></tr>",
+                  "<tr><th>代码版本</th><td>c0ffee</td></tr>"):
+        assert shown in head, shown
+    assert "festival_adjust" not in page and '["ets"' not in page
+    en = rhtml.render_report(_notebook(), title="t", period="2026-10", lang="en", embed_font=False,
+                             parameters={"models": ["ets", "theta"]})
+    assert "<tr><th>models</th><td>ets, theta</td></tr>" in en
+
+
+def test_summary_is_moved_under_the_header_and_tables_link_the_workbook():
+    import pandas as pd
+
+    from lean_analysis.report import show
+
+    nb = _notebook()
+    df = pd.DataFrame({"i": range(30)})
+    table = new_output("display_data", data={"text/html": show.table_html(df),
+                                             rhtml.TABLE_MIME: show.table_payload(df)})
+    summary = show.summary_html([{"text": "满意度达标", "value": 91.2, "unit": "index",
+                                  "ci_low": 89.6, "ci_high": 92.9, "action": "保持"}], "zh")
+    nb.cells.append(_cell("tables", [table, _html(summary)]))
+    page = rhtml.render_report(nb, title="t", period="2026-10", lang="zh", embed_font=False)
+    assert page.index("</header>") < page.index('id="summary"') < page.index('<nav class="la-toc">')
+    assert page.count("data-la-summary") == 1 and "本月结论</a>" not in page  # not in the TOC
+    assert "另有 15 行见附带的 Excel 工作簿" in page and "vnd.lean-analysis" not in page
+    assert 'class="la-workbook"' not in page  # no papermill output path: no file to link
+    nb.metadata["papermill"] = {"output_path": "/x/.staging-1/02_brand.ipynb"}
+    page = rhtml.render_report(nb, title="t", period="2026-10", lang="zh", embed_font=False)
+    assert '<td class="la-workbook"><a href="02_brand.xlsx">全部表格（Excel）</a></td>' in page
+    # a page without a summary or tables still renders, without the section or the link
+    plain = rhtml.render_report(_notebook(), title="t", period="2026-10", embed_font=False)
+    assert 'id="summary"' not in plain and 'class="la-workbook"' not in plain
+
+
+def test_index_scorecard_says_basis_interval_and_links_history(tmp_path):
+    from lean_analysis.report import index_pages
+
+    metrics = {"report": "00_monthly_overview", "figures": {
+        "scorecard_retailer_margin": {"value": 0.116, "target": 0.112, "unit": "share", "order": 0,
+                                      "status": "met", "span": "2026-01 .. 2026-10",
+                                      "label_zh": "零售户毛利率"},
+        "scorecard_satisfaction": {"value": 89.62, "target": 90.0, "unit": "index", "order": 1,
+                                   "ci_low": 88.2, "ci_high": 91.0, "span": "2026-10",
+                                   "source": "03_satisfaction_survey:satisfaction_index",
+                                   "label_zh": "客户满意度"},
+    }}
+    rows = index_pages.scorecard_rows(metrics, "zh")
+    assert [(r["basis"], r["interval"], r["status"]) for r in rows] == [
+        ("本年累计 2026-01 .. 2026-10", "", "met"),
+        ("本期调查 2026-10", "95% 区间 88.20–91.00", "within_margin")]
+    page = index_pages.render_period_index(period="2026-10", lang="zh", reports=[], scorecard=rows,
+                                           meta=[])
+    assert "<td>零售户毛利率</td>\n<td class=\"la-num\">11.6%</td>" in page
+    assert '<td class="la-basis">本期调查 2026-10</td>' in page and "<th>口径</th>" in page
+    assert '<span class="la-badge la-badge-within_margin">待定（区间含目标）</span>' in page
+    table = page[page.index("la-scorecard"):]
+    assert table.count("<tr>") == 1 + len(rows)
+    assert '<a href="../history.html">历史走势</a>' in page
+    assert '<a href="history.html">历史走势</a>' in index_pages.periods_index_html(tmp_path, "zh")

@@ -78,7 +78,68 @@ def test_rows_beyond_max_rows_are_counted_not_dropped_silently():
     df = pd.DataFrame({"i": range(12)})
     out = show.table_html(df, max_rows=10, lang="en")
     assert len(re.findall(r"<tr>", out)) == 1 + 10
-    assert "showing the first 10 of 12 rows" in out
+    assert "2 more rows in the attached workbook (12 rows in all)" in out
+    # a person reads 15 rows on the page; the rest go to the workbook
+    out = show.table_html(pd.DataFrame({"i": range(40)}), lang="zh")
+    assert len(re.findall(r"<tr>", out)) == 1 + show.TABLE_ROWS == 16
+    assert "另有 25 行见附带的 Excel 工作簿（共 40 行）" in out
+
+
+def test_table_output_carries_the_whole_table(monkeypatch):
+    from lean_analysis.report.html import TABLE_MIME
+
+    shown = []
+    monkeypatch.setattr(show, "_display_bundle", shown.append)
+    df = pd.DataFrame({"name": [EVIL, "b"] * 20, "share": [0.5, np.nan] * 20,
+                       "day": pd.to_datetime(["2026-10-05"] * 40)})
+    show.table(df, percent=["share"], caption="份额", lang="zh")
+    bundle = shown[0]
+    assert "<script" not in bundle["text/html"] and bundle["text/html"].count("<tr>") == 16
+    payload = bundle[TABLE_MIME]
+    assert payload["columns"] == ["name", "share", "day"] and payload["total"] == 40
+    assert payload["rows"][0] == [EVIL, 0.5, "2026-10-05"] and payload["rows"][1][1] is None
+    assert payload["formats"] == [None, "0.0%", None] and payload["caption"] == "份额"
+    import json
+
+    json.dumps(payload)  # JSON as it is, for the notebook file
+
+
+def test_figure_parts_value_interval_basis_status():
+    sat = {"value": 89.62, "unit": "index", "ci_low": 88.2, "ci_high": 91.0, "level": 0.95,
+           "target": 90.0, "direction": ">="}
+    p = show.figure_parts("satisfaction_index", sat, "zh", "03_satisfaction_survey")
+    assert p == {"value": "89.62 分", "interval": "95% 区间 88.20–91.00", "basis": "本期调查",
+                 "target": "90.00 分", "status": "within_margin", "status_text": "待定（区间含目标）"}
+    assert show.figure_text("satisfaction_index", sat, "en") == \
+        "89.62 points (95% interval 88.20–91.00; survey wave) · target 90.00 points · within margin"
+    # a scorecard figure: its own status, its span, the basis of the figure it is read from
+    card = {"value": 0.8808, "unit": "share", "target": 0.895, "status": "not_met",
+            "span": "2026-01 .. 2026-10", "source": "orders"}
+    assert show.figure_text("scorecard_key_brand_share", card, "zh") == \
+        "88.1%（本年累计 2026-01 .. 2026-10） · 目标值 89.5% · 未达成"
+    fed = {"value": 1.0, "unit": "share", "target": 1.0, "span": "2026-10",
+           "source": "02_brand_cultivation:target_on_shelf_rate"}
+    assert show.figure_parts("scorecard_target_on_shelf_rate", fed, "zh")["basis"] == "最近一次检查 2026-10"
+    assert show.figure_parts("month_sales_cases", {"value": 45.08, "unit": "case"}, "en")["basis"] == "month"
+    assert show.figure_parts("mase", {"value": 0.93, "unit": "ratio"}, "zh")["basis"] == "回测"
+    assert show.figure_parts("x", {"value": None, "unit": "share"}, "zh")["value"] == "未测量"
+
+
+def test_summary_block_escapes_and_carries_its_parts():
+    sat = {"value": 91.2, "unit": "index", "ci_low": 89.6, "ci_high": 92.9, "target": 90,
+           "direction": ">=", "label_zh": "客户满意度"}
+    out = show.summary_html(
+        [{"text": f"满意度 {EVIL}", "name": "satisfaction_index", "fig": sat, "action": "关注货源供应"},
+         {"text": "没有数字的结论", "uncertainty": "样本少"}],
+        "zh", targets={"satisfaction_index": sat, "n": {"value": 3, "unit": "case"}},
+        report="03_satisfaction_survey")
+    assert 'data-la-summary="1"' in out and EVIL not in out and "&lt;script&gt;" in out
+    assert "91.20 分" in out and "95% 区间 89.60–92.90" in out and "建议：</strong>关注货源供应" in out
+    assert "不确定性：样本少" in out
+    assert out.count("<tr>") == 2  # the header and the one figure with a target
+    assert 'la-badge-within_margin">待定（区间含目标）' in out
+    cards = show.kpi_cards_html([{"label": "x", "value": 1, "status": "within_margin"}], "en")
+    assert "within margin" in cards and "#b26a00" in cards
 
 
 def test_unknown_format_column_is_an_error():

@@ -7,6 +7,13 @@ code version, parameters, data fingerprint), a table of contents built from the 
 headings of the outputs (``show.heading``), figures embedded as base64, the error at the top
 when the run failed, nothing loaded from the network, print CSS.
 
+The header keeps one line in view (period, data fingerprint, status and, when the report
+shows tables, the link to its workbook ``<report>.xlsx``); the run time, code version, data
+folder and the parameters, each under its label (texts ``param_<name>``; an unknown
+parameter keeps its name), are folded in a ``<details>``. The report's summary
+(``show.summary``: a block marked ``data-la-summary``) is moved right after the header,
+before the table of contents, as ``<section id="summary">``.
+
 Markdown cells are left out on purpose: they are the analyst's working notes and are
 written in one language; everything a reviewer reads is an output of ``report.show`` in the
 report's language. Code cells tagged ``remove_cell`` or ``hide`` are left out too (e.g. a
@@ -43,6 +50,8 @@ _NOISE = re.compile(
     r"|(Posix|Windows)Path\(.*\))\s*$", re.S)
 
 HIDDEN_TAGS = {"injected-parameters", "parameters", "remove_cell", "hide"}
+SUMMARY_MARK = "data-la-summary"  # the attribute of show.summary's block
+TABLE_MIME = "application/vnd.lean-analysis.table+json"  # a full table (show.table), for the workbook
 
 
 @functools.cache
@@ -137,10 +146,18 @@ def prepare(nb) -> tuple[Any, list[tuple[int, str, str]], ReportFailed | None]:
 
     Returns (notebook, table of contents as (level, id, text), first error or None).
     """
+    nb, toc, error, _ = prepare_page(nb)
+    return nb, toc, error
+
+
+def prepare_page(nb) -> tuple[Any, list[tuple[int, str, str]], ReportFailed | None, list[str]]:
+    """:func:`prepare`, and the summary blocks (``show.summary``) taken out of the outputs:
+    (notebook, table of contents, first error or None, summary HTML blocks)."""
     nb = copy.deepcopy(nb)
     error = notebook_error(nb)
     nb.metadata.pop("widgets", None)
     toc: list[tuple[int, str, str]] = []
+    summary: list[str] = []
     used: set[str] = set()
     cells = []
     for cell in nb.cells:
@@ -156,13 +173,34 @@ def prepare(nb) -> tuple[Any, list[tuple[int, str, str]], ReportFailed | None]:
             if kind in ("execute_result", "display_data"):
                 if set(data) == {"text/plain"} and _NOISE.match(_text(data["text/plain"])):
                     continue
+                if "text/html" in data and SUMMARY_MARK in _text(data["text/html"]):
+                    summary.append(_text(data["text/html"]))
+                    continue
                 if "text/html" in data:
                     data["text/html"] = _add_heading_ids(_text(data["text/html"]), toc, used)
+                data.pop(TABLE_MIME, None)  # the full table goes to the workbook, not the page
             outputs.append(out)
         cell.outputs = outputs
         cells.append(cell)
     nb.cells = cells
-    return nb, toc, error
+    return nb, toc, error, summary
+
+
+def has_tables(nb) -> bool:
+    """Whether the executed notebook shows a table through ``show.table`` (it then has a
+    workbook, :mod:`lean_analysis.report.workbook`)."""
+    return any(TABLE_MIME in (out.get("data") or {})
+               for cell in (nb.cells if nb is not None else []) if cell.get("cell_type") == "code"
+               for out in cell.get("outputs", []))
+
+
+def default_workbook_name(nb) -> str | None:
+    """``<report>.xlsx`` beside the executed notebook (papermill's output path), when the
+    notebook shows tables; else None."""
+    if nb is None or not has_tables(nb):
+        return None
+    out = ((nb.metadata.get("papermill") or {}).get("output_path") or "")
+    return f"{Path(out).stem}.xlsx" if out else None
 
 
 def _add_heading_ids(markup: str, toc: list, used: set[str]) -> str:
@@ -206,6 +244,31 @@ def _param_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def parameter_rows(parameters: dict[str, Any] | None, lang: str) -> list[tuple[str, str, bool]]:
+    """The header's parameters as (label, value text, labelled): the label is the text
+    ``param_<name>`` in ``lang``, else the parameter's name (``labelled`` False); values are
+    read as a person writes them (lists joined, booleans yes/no, empty as —)."""
+    from lean_analysis.report.texts import keys
+
+    known = set(keys())
+    rows = []
+    for name, value in (parameters or {}).items():
+        key = f"param_{name}"
+        if key not in known:
+            rows.append((str(name), _param_text(value), False))
+            continue
+        if isinstance(value, bool):
+            text = t("show_yes" if value else "show_no", lang)
+        elif value in ("", None, [], {}):
+            text = "—"
+        elif isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
+            text = ("、" if lang == "zh" else ", ").join(str(v) for v in value)
+        else:
+            text = _param_text(value)
+        rows.append((t(key, lang), text, True))
+    return rows
+
+
 def render_report(
     nb,
     *,
@@ -220,33 +283,41 @@ def render_report(
     status: str = "ok",
     error: ReportFailed | dict[str, Any] | None = None,
     embed_font: bool = True,
+    workbook: str | None = None,
 ) -> str:
     """The reviewer HTML of an executed notebook ``nb`` (a NotebookNode; ``None`` when the
     notebook never ran, e.g. the kernel did not start, then ``error`` says why).
 
     ``parameters`` are shown escaped in the header; ``error`` (a :class:`ReportFailed`, or
     its mapping) overrides the error found in the notebook. ``embed_font`` embeds the subset of
-    the CJK font the page uses (:func:`embed_cjk_font`).
+    the CJK font the page uses (:func:`embed_cjk_font`). ``workbook``: the name of the
+    report's workbook of tables to link (default :func:`default_workbook_name`: the
+    notebook's name with ``.xlsx`` when it shows tables; ``""`` for no link).
     """
     import nbformat
 
     if nb is None:
         nb = nbformat.v4.new_notebook()
-    nb, toc, found = prepare(nb)
+    if workbook is None:
+        workbook = default_workbook_name(nb)
+    nb, toc, found, summary = prepare_page(nb)
     failure = ReportFailed.of(error) or found
     shown_error = None
     if failure is not None:
         status = "failed"
         shown_error = {**asdict(failure),
                        "where": t("run_failed_at", lang, cell=failure.cell) if failure.cell else ""}
-    meta = [
+    line = [
         (t("period", lang), period),
+        (t("run_data_fingerprint", lang), fingerprint or "—"),
+        (t("run_status", lang), t(f"run_status_{status}", lang)),
+    ]
+    meta = [
         (t("run_run_time", lang), run_time),
         (t("run_commit", lang), commit or "—"),
         (t("run_data", lang), data_path),
-        (t("run_data_fingerprint", lang), fingerprint),
-        (t("run_status", lang), t(f"run_status_{status}", lang)),
     ]
+    params = parameter_rows(parameters, lang)
     resources = {
         "lean": {
             "title": title,
@@ -254,12 +325,17 @@ def render_report(
             "html_lang": HTML_LANG.get(lang, lang),
             "css": css(),
             "status": status,
+            "line": line,
             "meta": meta,
-            "parameters": [(k, _param_text(v)) for k, v in (parameters or {}).items()],
+            "parameters": params,
+            "summary": summary,
+            "workbook": workbook or "",
             "toc": toc,
             "error": shown_error,
             "labels": {
-                "parameters": t("run_parameters", lang),
+                "parameters": t("run_parameters_of", lang, n=len(params)),
+                "summary": t("run_summary", lang),
+                "workbook": t("run_workbook", lang),
                 "contents": t("run_contents", lang),
                 "failed": t("run_failed_title", lang),
                 "details": t("run_error_details", lang),

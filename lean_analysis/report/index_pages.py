@@ -42,9 +42,12 @@ def scorecard_rows(metrics: Mapping[str, Any] | None, lang: str,
     (e.g. :func:`lean_analysis.targets.read_targets`), the label of the target the figure
     stands for (``scorecard_<target>``); else a report text of that name, or the figure's
     name. Status: the figure's ``status``, else :func:`lean_analysis.targets.status` of value
-    against target with its ``direction`` (default >=).
+    against target with its ``direction`` (default >=) and its interval (``ci_low``,
+    ``ci_high``: one that straddles the target is ``within_margin``). Value, interval, basis
+    and target are written by :func:`lean_analysis.report.show.figure_parts`, as on every
+    page.
     """
-    from lean_analysis.report.show import format_metric
+    from lean_analysis.report.show import figure_parts
     from lean_analysis.report.texts import keys
 
     rows = []
@@ -56,13 +59,13 @@ def scorecard_rows(metrics: Mapping[str, Any] | None, lang: str,
     for name, fig in ordered:
         if not isinstance(fig, dict) or "target" not in fig:
             continue
-        value, target, unit = fig.get("value"), fig.get("target"), fig.get("unit")
-        status = fig.get("status")
+        parts = figure_parts(name, fig, lang, (metrics or {}).get("report"))
+        status = parts["status"]
         if status not in targets.STATUSES:
-            status = _status(value, target, fig.get("direction", ">="))
+            status = _status(fig.get("value"), fig.get("target"), fig.get("direction", ">="))
         rows.append({"label": _label(name, fig, lang, known, target_labels),
-                     "actual": format_metric(value, unit, lang),
-                     "target": format_metric(target, unit, lang), "status": status})
+                     "actual": parts["value"], "interval": parts["interval"],
+                     "basis": parts["basis"], "target": parts["target"], "status": status})
     return rows
 
 
@@ -197,22 +200,27 @@ def render_period_index(
 ) -> str:
     """``outputs/<period>/index.html``. ``reports``: dicts with name, title, status, html
     (relative link or None), duration, note. ``scorecard``: dicts with label, actual, target,
-    status (met/not_met/not_measured or None)."""
+    optional interval and basis, status (met/not_met/within_margin/not_measured or None).
+    The page links the history page ``../history.html``."""
     rows = [{**r, "status_text": t(f"run_status_{r['status']}", lang)} for r in reports]
     cards = [{**s, "status_text": t(s["status"], lang) if s.get("status") else ""} for s in scorecard]
+    with_interval = any(s.get("interval") for s in scorecard)
     labels = {
         "columns": [t("run_report", lang), t("run_status", lang), t("run_duration", lang),
                     t("run_note", lang)],
         "scorecard": t("run_scorecard", lang),
-        "scorecard_columns": [t("run_figure", lang), t("actual", lang), t("target", lang),
-                              t("run_status", lang)],
+        "scorecard_columns": [t("run_figure", lang), t("actual", lang)]
+        + ([t("run_interval", lang)] if with_interval else [])
+        + [t("target", lang), t("run_basis", lang), t("run_status", lang)],
         "no_scorecard": t("run_no_scorecard", lang),
         "all_periods": t("run_all_periods", lang),
+        "history": t("run_history", lang),
     }
     return embed_cjk_font(_env().get_template("period_index.html.j2").render(
         html_lang=HTML_LANG.get(lang, lang), title=t("run_index_title", lang, period=period),
         css=css(), meta=meta, reports=rows, scorecard=cards, labels=labels,
         scorecard_link=scorecard_link, scorecard_title=scorecard_title, footer=footer,
+        with_interval=with_interval,
     ))
 
 
@@ -225,6 +233,7 @@ def render_periods_index(*, lang: str, periods: list[dict[str, Any]],
         "columns": [t("period", lang), t("run_status", lang), t("run_reports_ok", lang),
                     t("run_finished", lang)],
         "failed_runs": t("run_failed_runs", lang),
+        "history": t("run_history", lang),
     }
     return embed_cjk_font(_env().get_template("periods.html.j2").render(
         html_lang=HTML_LANG.get(lang, lang), title=t("run_periods_title", lang), css=css(),

@@ -10,6 +10,13 @@ name) is HTML-escaped. :func:`table_html` builds the table itself and escapes ev
 header; it never goes through ``DataFrame.style`` (a pandas Styler does *not* escape by
 default).
 
+A table shows its first :data:`TABLE_ROWS` rows on the page; the whole table travels with
+the display output (mime type ``application/vnd.lean-analysis.table+json``) and the runner
+collects every table of the report into ``<report>.xlsx`` (:mod:`lean_analysis.report.workbook`),
+which the page links. A published figure reads the same everywhere through
+:func:`figure_text` / :func:`figure_parts` (value in its unit, its basis, its interval, its
+status against a target). :func:`summary` makes the report's opening block.
+
 Example (in a notebook)::
 
     from lean_analysis.report import show
@@ -17,6 +24,8 @@ Example (in a notebook)::
     show.heading(t("sales_cases", lang))
     show.table(df, formats={"share": "percent", "cases": "int"}, lang=lang)
     show.figure(fig, caption=t("key_brand_share", lang))
+    show.summary([{"text": "...", "name": "satisfaction_index", "fig": figs["satisfaction_index"],
+                   "action": "..."}], lang, targets=figs)
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ from lean_analysis.report.texts import t
 STATUSES = targets.STATUSES
 
 MISSING = "—"
+TABLE_ROWS = 15  # rows of a table shown on the page; the rest are in the workbook
+WORKBOOK_ROWS = 100_000  # rows of a table kept for the workbook
 
 Formatter = str | Callable[[Any], str] | None
 
@@ -122,6 +133,111 @@ def format_metric(value: Any, unit: str | None, lang: str = "zh") -> str:
     return format_value(value, lang=lang)
 
 
+def _number(v: Any, unit: str | None) -> str:
+    """A number in ``unit`` without the unit's name (fractions as percentages)."""
+    if targets.is_fraction(unit):
+        return format_value(v, "percent")
+    return format_value(v, None if isinstance(v, numbers.Integral) else ",.2f")
+
+
+def figure_basis(name: str, fig: Mapping[str, Any], report: str | None = None) -> str:
+    """What a published figure covers (``ytd``, ``month``, ``wave``, ``check``,
+    ``backtest``, …): its own ``basis`` field, else that of the figure it is read from
+    (``source: "<report>:<figure>"``, e.g. a scorecard figure fed by the survey's wave),
+    else the declaration's in :data:`lean_analysis.targets.FIGURES`; ``""`` when unknown."""
+    if fig.get("basis") and isinstance(fig.get("basis"), str) and f"basis_{fig['basis']}" in _keys():
+        return fig["basis"]
+    source = fig.get("source")
+    if isinstance(source, str) and ":" in source:
+        src_report, src_name = source.split(":", 1)
+        spec = targets.lookup(src_name, src_report)
+        if spec is not None and spec.basis:
+            return spec.basis
+    spec = targets.lookup(name, report)
+    return spec.basis if spec is not None else ""
+
+
+def _keys() -> set[str]:
+    from lean_analysis.report.texts import keys
+
+    return set(keys())
+
+
+def basis_text(basis: str, lang: str = "zh", span: str | None = None) -> str:
+    """The basis in words (text ``basis_<basis>``, else as written), with its span of months
+    when given (``本年累计 2026-01 .. 2026-10``)."""
+    if not basis:
+        return span or ""
+    key = f"basis_{basis}"
+    words = t(key, lang) if key in _keys() else basis
+    return f"{words} {span}" if span else words
+
+
+def figure_parts(name: str, fig: Mapping[str, Any], lang: str = "zh",
+                 report: str | None = None) -> dict[str, str | None]:
+    """A published figure (a ``metrics.json`` entry) taken apart for a page: ``value`` (in
+    its unit), ``interval`` (``95% 区间 88.1%–90.9%``, when the figure has ``ci_low`` and
+    ``ci_high``; else ``""``), ``basis`` (:func:`figure_basis` in words, with the figure's
+    ``span``), ``target`` (``""`` without one), ``status`` (the figure's own, else
+    :func:`lean_analysis.targets.status` of value against target with the interval, so
+    an interval that straddles the target gives ``within_margin``) and ``status_text``."""
+    unit = fig.get("unit")
+    value = fig.get("value")
+    lo, hi = fig.get("ci_low"), fig.get("ci_high")
+    interval = ""
+    if not _is_missing(lo) and not _is_missing(hi) and not _is_missing(value):
+        level = fig.get("level")
+        pct = (f"{float(level) * 100:g}" if isinstance(level, numbers.Real) and level <= 1
+               else f"{level:g}" if isinstance(level, numbers.Real) else "95")
+        interval = f"{t('ci_level', lang, level=pct)} {_number(lo, unit)}–{_number(hi, unit)}"
+    span = fig.get("span") if isinstance(fig.get("span"), str) else None
+    target = fig.get("target")
+    status = fig.get("status") if fig.get("status") in STATUSES else None
+    if status is None and target is not None:
+        try:
+            ci = (lo, hi) if interval else None
+            status = targets.status(value, float(target), fig.get("direction", ">="), ci)
+        except (TypeError, ValueError):
+            status = None
+    return {
+        "value": format_metric(value, unit, lang),
+        "interval": interval,
+        "basis": basis_text(figure_basis(name, fig, report), lang, span),
+        "target": "" if target is None else format_metric(target, unit, lang),
+        "status": status,
+        "status_text": t(status, lang) if status else "",
+    }
+
+
+def figure_text(name: str, fig: Mapping[str, Any], lang: str = "zh",
+                report: str | None = None) -> str:
+    """One published figure as one line of text, the same on every page: value, then in
+    brackets its interval and basis (``91.21 分（95% 区间 89.57–92.86，本期调查 2026-10）``);
+    with a target, ``目标值 90.00 分 · 达成`` after it."""
+    parts = figure_parts(name, fig, lang, report)
+    inner = [p for p in (parts["interval"], parts["basis"]) if p]
+    sep = "，" if lang == "zh" else "; "
+    text = parts["value"] + ((f"（{sep.join(inner)}）" if lang == "zh" else f" ({sep.join(inner)})")
+                             if inner else "")
+    if parts["target"]:
+        text += f" · {t('target', lang)} {parts['target']}"
+        if parts["status_text"]:
+            text += f" · {parts['status_text']}"
+    return text
+
+
+def figure_label(name: str, fig: Mapping[str, Any], lang: str = "zh") -> str:
+    """A figure's label: its ``label_<lang>`` / ``label``, else the report text of its name
+    (without a ``scorecard_`` prefix), else its name."""
+    label = fig.get(f"label_{lang}") or fig.get("label")
+    if isinstance(label, dict):
+        label = label.get(lang)
+    if label:
+        return str(label)
+    base = name.removeprefix("scorecard_")
+    return t(base, lang) if base in _keys() else base
+
+
 # --------------------------------------------------------------------------- HTML builders
 def heading_html(text: str, level: int = 2) -> str:
     if level not in (1, 2, 3, 4):
@@ -159,15 +275,16 @@ def table_html(
     digits: int = 2,
     index: bool | None = None,
     caption: str | None = None,
-    max_rows: int = 500,
+    max_rows: int = TABLE_ROWS,
     lang: str = "zh",
 ) -> str:
     """A DataFrame as an HTML table with every header and value escaped.
 
     ``formats`` maps a column to a formatter (see :func:`format_value`); ``percent`` lists
     columns holding fractions to show as percentages. ``index`` shows the index (default:
-    when it is not a plain 0..n-1 range). Rows beyond ``max_rows`` are not shown, and a line
-    under the table says how many were left out.
+    when it is not a plain 0..n-1 range). Rows beyond ``max_rows`` (default
+    :data:`TABLE_ROWS`) are not shown, and a line under the table says how many more rows the
+    report's workbook holds.
     """
     import pandas as pd
 
@@ -207,8 +324,119 @@ def table_html(
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     out = f'<table class="la-table">{cap}{"".join(head)}{"".join(body)}</table>'
     if len(df) > max_rows:
-        out += note_html(t("show_rows_cut", lang, shown=max_rows, total=len(df)), "info")
+        out += (f'<p class="la-rows-more">'
+                f'{esc(t("show_rows_more", lang, more=len(df) - max_rows, total=len(df)))}</p>')
     return f'<div class="la-table-wrap" style="overflow-x:auto">{out}</div>'
+
+
+def _cell_value(v: Any) -> Any:
+    """A table value as JSON for the workbook: numbers, booleans, text; missing as None."""
+    if _is_missing(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, str | bytes):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        return None if f != f or f in (float("inf"), float("-inf")) else f
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v == dt.datetime(v.year, v.month, v.day) else v.isoformat(" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _excel_format(fmt: Formatter) -> str | None:
+    if not isinstance(fmt, str):
+        return None
+    if fmt.startswith("percent"):
+        d = int(fmt[7:]) if fmt[7:] else 1
+        return "0." + "0" * d + "%" if d else "0%"
+    return {"int": "#,##0", "money": "#,##0.00"}.get(fmt)
+
+
+def table_payload(df, *, formats: Mapping[Any, Formatter] | None = None, percent: Iterable[Any] = (),
+                  index: bool | None = None, caption: str | None = None, **_: Any) -> dict[str, Any]:
+    """The whole table (up to :data:`WORKBOOK_ROWS` rows) as JSON for the report's workbook:
+    ``{"caption", "columns", "formats" (Excel number formats or None), "rows", "total"}``;
+    takes the arguments of :func:`table_html`."""
+    import pandas as pd
+
+    if isinstance(df, pd.Series):
+        df = df.to_frame()
+    fmts: dict[Any, Formatter] = {c: "percent" for c in percent}
+    fmts.update(formats or {})
+    if index is None:
+        index = not (isinstance(df.index, pd.RangeIndex) and df.index.name is None)
+    names = [("" if n is None else str(n)) for n in df.index.names] if index else []
+    columns = names + [_header_text(c) for c in df.columns]
+    xl = [None] * len(names) + [_excel_format(fmts.get(c)) for c in df.columns]
+    rows = []
+    kept = df.iloc[:WORKBOOK_ROWS]
+    for idx, row in zip(kept.index, kept.itertuples(index=False, name=None), strict=True):
+        head = [_cell_value(v) for v in (idx if isinstance(idx, tuple) else (idx,))] if index else []
+        rows.append(head + [_cell_value(v) for v in row])
+    return {"caption": caption or "", "columns": columns, "formats": xl, "rows": rows,
+            "total": len(df)}
+
+
+def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
+                 targets: Mapping[str, Mapping[str, Any]] | None = None,
+                 report: str | None = None, title: str | None = None) -> str:
+    """The report's summary block (see :func:`summary`), every text escaped."""
+    items = []
+    for f in findings:
+        fig = f.get("fig")
+        if fig is None and "value" in f:
+            fig = f
+        name = str(f.get("name", ""))
+        number = ""
+        parts: dict[str, Any] = {}
+        if fig is not None:
+            parts = figure_parts(name, fig, lang, report)
+            number = parts["value"]
+        uncertainty = f.get("uncertainty") or parts.get("interval") or t("run_no_interval", lang)
+        meta = [f'<span class="la-finding-uncertainty">{esc(t("run_uncertainty", lang))}：'
+                f"{esc(uncertainty)}</span>" if lang == "zh" else
+                f'<span class="la-finding-uncertainty">{esc(t("run_uncertainty", lang))}: '
+                f"{esc(uncertainty)}</span>"]
+        if parts.get("basis"):
+            meta.append(f'<span class="la-finding-basis">{esc(parts["basis"])}</span>')
+        if parts.get("status"):
+            meta.append(f'<span class="la-badge la-badge-{esc(parts["status"])}">'
+                        f'{esc(parts["status_text"])}</span>')
+        colon = "：" if lang == "zh" else ": "
+        action = (f'<p class="la-finding-action"><strong>{esc(t("run_action", lang))}{colon}</strong>'
+                  f'{esc(f["action"])}</p>') if f.get("action") else ""
+        num = f' <strong class="la-finding-number">{esc(number)}</strong>' if number else ""
+        items.append(f'<li class="la-finding"><p class="la-finding-text">{esc(f.get("text", ""))}{num}</p>'
+                     f'<p class="la-finding-meta">{" · ".join(meta)}</p>{action}</li>')
+    fed = ""
+    rows = [(n, fg) for n, fg in (targets or {}).items() if isinstance(fg, Mapping) and "target" in fg]
+    if rows:
+        body = []
+        for n, fg in rows:
+            p = figure_parts(n, fg, lang, report)
+            value = esc(p["value"]) + (f'<br><small>{esc(p["interval"])}</small>' if p["interval"] else "")
+            badge = (f'<span class="la-badge la-badge-{esc(p["status"])}">{esc(p["status_text"])}</span>'
+                     if p["status"] else "")
+            body.append(f"<tr><td>{esc(figure_label(n, fg, lang))}</td><td class=\"la-num\">{value}</td>"
+                        f'<td class="la-num">{esc(p["target"])}</td><td>{esc(p["basis"])}</td>'
+                        f"<td>{badge}</td></tr>")
+        head = "".join(f"<th>{esc(h)}</th>" for h in (
+            t("run_figure", lang), t("actual", lang), t("target", lang), t("run_basis", lang),
+            t("run_status", lang)))
+        fed = (f'<h3 class="la-summary-sub">{esc(t("run_targets_fed", lang))}</h3>'
+               f'<table class="la-table la-targets-fed"><thead><tr>{head}</tr></thead>'
+               f'<tbody>{"".join(body)}</tbody></table>')
+    heading = esc(title or t("run_summary", lang))
+    return (f'<div class="la-summary" data-la-summary="1">'
+            f'<h2 class="la-summary-title">{heading}</h2>'
+            f'<ol class="la-findings">{"".join(items)}</ol>{fed}</div>')
 
 
 def figure_png(fig) -> bytes:
@@ -317,8 +545,35 @@ def error(text: str) -> None:
 
 
 def table(df, **kwargs: Any) -> None:
-    """Display :func:`table_html` (same arguments)."""
-    _display_html(table_html(df, **kwargs))
+    """Display :func:`table_html` (same arguments): the first :data:`TABLE_ROWS` rows on
+    the page; the whole table (:func:`table_payload`) rides along in the output for the
+    report's workbook."""
+    from lean_analysis.report.html import TABLE_MIME
+
+    _display_bundle({"text/html": table_html(df, **kwargs),
+                     TABLE_MIME: table_payload(df, **kwargs)})
+
+
+def _display_bundle(bundle: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    display(bundle, raw=True)
+
+
+def summary(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
+            targets: Mapping[str, Mapping[str, Any]] | None = None,
+            report: str | None = None, title: str | None = None) -> None:
+    """The report's opening block: the month's findings, then the yearly targets it feeds.
+
+    Each finding is a mapping: ``text`` (the finding in words), its number as a published
+    figure, ``name`` + ``fig`` (a ``metrics.json`` entry: shown with :func:`figure_parts`:
+    value, interval, basis, status; a mapping with a ``value`` is its own figure),
+    ``uncertainty`` (words; default the figure's interval) and ``action`` (what to do).
+    ``targets``: the figures (name -> entry) the report compares with a target; those with a
+    ``target`` are listed with met / not met / within margin. Call it anywhere in the
+    notebook (typically last, once the figures are known): the reviewer HTML moves it right
+    under the header, as ``<section id="summary">``."""
+    _display_html(summary_html(findings, lang, targets=targets, report=report, title=title))
 
 
 def figure(fig, caption: str | None = None, alt: str | None = None, close: bool = True) -> None:

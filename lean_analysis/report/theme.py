@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # Colours used across reports: a muted qualitative palette, plus the status colours of the
-# scorecard (met / not met / not measured).
+# scorecard (met / not met / within margin: the interval straddles the target / not measured).
 PALETTE = ["#3b6ea5", "#e07b39", "#4a9a6b", "#c4473a", "#8a6bb0", "#8c8c8c", "#c9a227", "#3fa7b5"]
 STATUS_COLOURS = {"met": "#2e7d32", "not_met": "#c62828", "within_margin": "#b26a00",
                   "not_measured": "#757575"}
