@@ -84,7 +84,7 @@ def test_good_run_writes_every_output(good_run):
     assert (folder / "index.html").is_file() and (folder / "manifest.json").is_file()
     assert "report fx_table: ok" in (folder / "logs" / "run.log").read_text(encoding="utf-8")
     # nothing left behind, and the list of periods links the period
-    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "index.html"]
+    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "history.html", "index.html"]
     assert f'href="{PERIOD}/index.html"' in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -185,7 +185,7 @@ def test_rerun_gives_same_metrics_and_replaces_the_period(good_run, small_dir, t
             (out / PERIOD / f"{name}.metrics.json").read_bytes()
     after = json.loads((out2 / PERIOD / "manifest.json").read_text(encoding="utf-8"))
     assert after["finished"] > before["finished"]  # the new run replaced the old one
-    assert sorted(p.name for p in out2.iterdir()) == [PERIOD, "index.html"]  # no .old-/.staging-
+    assert sorted(p.name for p in out2.iterdir()) == [PERIOD, "history.html", "index.html"]  # no .old-/.staging-
 
 
 # --------------------------------------------------------------------------- failures

@@ -399,11 +399,17 @@ def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
         if fig is not None:
             parts = figure_parts(name, fig, lang, report)
             number = parts["value"]
-        uncertainty = f.get("uncertainty") or parts.get("interval") or t("run_no_interval", lang)
-        meta = [f'<span class="la-finding-uncertainty">{esc(t("run_uncertainty", lang))}：'
-                f"{esc(uncertainty)}</span>" if lang == "zh" else
-                f'<span class="la-finding-uncertainty">{esc(t("run_uncertainty", lang))}: '
-                f"{esc(uncertainty)}</span>"]
+        uncertainty = f.get("uncertainty") or parts.get("interval") or (
+            t("run_no_interval", lang) if fig is not None else "")
+        meta = []
+        if uncertainty:
+            colon_u = "：" if lang == "zh" else ": "
+            meta.append(f'<span class="la-finding-uncertainty">{esc(t("run_uncertainty", lang))}'
+                        f"{colon_u}{esc(uncertainty)}</span>")
+        if f.get("status") and not parts.get("status"):
+            if f["status"] not in STATUSES:
+                raise ValueError(f"status must be one of {STATUSES}, not {f['status']!r}")
+            parts = {**parts, "status": f["status"], "status_text": t(f["status"], lang)}
         if parts.get("basis"):
             meta.append(f'<span class="la-finding-basis">{esc(parts["basis"])}</span>')
         if parts.get("status"):
@@ -413,8 +419,9 @@ def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
         action = (f'<p class="la-finding-action"><strong>{esc(t("run_action", lang))}{colon}</strong>'
                   f'{esc(f["action"])}</p>') if f.get("action") else ""
         num = f' <strong class="la-finding-number">{esc(number)}</strong>' if number else ""
+        meta_html = f'<p class="la-finding-meta">{" · ".join(meta)}</p>' if meta else ""
         items.append(f'<li class="la-finding"><p class="la-finding-text">{esc(f.get("text", ""))}{num}</p>'
-                     f'<p class="la-finding-meta">{" · ".join(meta)}</p>{action}</li>')
+                     f'{meta_html}{action}</li>')
     fed = ""
     rows = [(n, fg) for n, fg in (targets or {}).items() if isinstance(fg, Mapping) and "target" in fg]
     if rows:
@@ -454,27 +461,6 @@ def figure_html(fig, caption: str | None = None, alt: str | None = None) -> str:
         f'<img style="max-width:100%;height:auto" alt="{esc(alt or caption or "")}" '
         f'src="data:image/png;base64,{data}"/>{cap}</figure>'
     )
-
-
-def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh") -> str:
-    """The report's conclusion: ``<section id="summary">`` with one line per finding.
-
-    Each finding is ``{"text": ..., "status": None | "met" | "not_met" | "within_margin" |
-    "not_measured"}``: one sentence with its number, its uncertainty and what to do; the
-    status (of a target the finding is about) is shown as a badge before it. The reviewer
-    HTML shows this section first, right after the header, wherever the notebook emits it
-    (so a notebook can compute everything first and state its conclusion at the end).
-    """
-    rows = []
-    for f in findings:
-        status = f.get("status")
-        if status is not None and status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
-        badge = (f'<span class="la-badge la-badge-{esc(status)}">{esc(t(status, lang))}</span> '
-                 if status else "")
-        rows.append(f'<li class="la-finding">{badge}{esc(f["text"])}</li>')
-    return (f'<section id="summary" class="la-summary"><h2>{esc(t("summary_title", lang))}</h2>'
-            f'<ul>{"".join(rows)}</ul></section>')
 
 
 def kpi_cards_html(items: Iterable[Mapping[str, Any]], lang: str = "zh") -> str:
@@ -584,11 +570,6 @@ def figure(fig, caption: str | None = None, alt: str | None = None, close: bool 
 
         plt.close(fig)
     _display_html(markup)
-
-
-def summary(findings: Iterable[Mapping[str, Any]], lang: str = "zh") -> None:
-    """Display :func:`summary_html` (the report's conclusion, shown first on the page)."""
-    _display_html(summary_html(findings, lang))
 
 
 def kpi_cards(items: Iterable[Mapping[str, Any]], lang: str = "zh") -> None:

@@ -22,7 +22,9 @@ from typing import Any
 
 from lean_analysis import config
 from lean_analysis.params import ParamError, rel
+from lean_analysis.report.history import write_history
 from lean_analysis.report.index_pages import period_index_html, write_periods_index
+from lean_analysis.report.workbook import write_report_workbook
 from lean_analysis.runner import run_log
 from lean_analysis.runner.execute import run_report
 from lean_analysis.runner.plan import _Plan, plan_batch, report_title
@@ -92,6 +94,12 @@ def _run_in(plan: _Plan, staging: Path, out_root: Path, final: Path, jobs: int,
         params = {**params, "output_dir": str(staging)}
         pb = {"desc": spec.name, "leave": False, "position": 1, "disable": not show} if cell_bar else False
         res = run_report(spec, params, staging, progress=pb, **common)
+        try:  # every table the page shows, in full, as <report>.xlsx beside it
+            xlsx = write_report_workbook(staging, spec.name, plan.lang)
+            if xlsx:
+                res.outputs["xlsx"] = xlsx
+        except Exception:
+            log.exception("report %s: workbook not written", spec.name)
         bar.update(1)
         bar.set_postfix_str(f"{spec.name}: {res.status}")
         return res
@@ -135,6 +143,10 @@ def _run_in(plan: _Plan, staging: Path, out_root: Path, final: Path, jobs: int,
         write_periods_index(out_root, plan.lang)
     except OSError as e:  # the period is published; a stale list of periods is not fatal
         log.warning("could not write %s: %s", out_root / "index.html", e)
+    try:  # each target and headline figure month by month, from every period's metrics.json
+        write_history(out_root, plan.lang)
+    except Exception as e:
+        log.warning("could not write %s: %s", out_root / "history.html", e)
     return RunResult(plan.period, status, EXIT_FAILED if run_failed else EXIT_OK, folder,
                      published, ordered, manifest)
 
