@@ -74,10 +74,11 @@ def cli_validate(args) -> int:
     from lean_analysis.data import DuckDBMemoryError
     from lean_analysis.data.database import SourceError
     from lean_analysis.data.load import format_problems, name_source_rows, open_tables
+    from lean_analysis.data.problems import shown_path
     from lean_analysis.data.validate import check
     from lean_analysis.redact import mask_secrets
 
-    shown = mask_secrets(str(args.data))
+    shown = mask_secrets(str(args.data)) if "://" in str(args.data) else shown_path(args.data)
     try:
         t = open_tables(args.data)
     except SourceError as e:

@@ -412,21 +412,46 @@ class DataInfo:
     last_week: dt.date | None
     fingerprint: str = ""
     source: str | None = None  # a database: its URL without password
+    # the distinct order weeks and the weeks the table closed_weeks declares closed (None:
+    # not read, and then only first_week .. last_week is checked)
+    weeks: list[dt.date] | None = None
+    closed_weeks: list[dt.date] | None = None
+    # some order lines have no valid week (empty, not a date, outside 1900 .. 2261)
+    invalid_weeks: bool = False
 
     @property
     def display_path(self) -> str:
         return mask_secrets(self.source if self.source else rel(self.path))
 
+    @property
+    def shown_path(self) -> str:
+        """The data as the pre-checks' messages show them: a database URL without password,
+        else the path relative to the project or the working folder, else its name (never an
+        absolute machine path)."""
+        from lean_analysis.data.problems import shown_path
+
+        return mask_secrets(self.source) if self.source else shown_path(self.path)
+
+    def gaps(self):
+        """The weeks without order lines inside the order weeks
+        (:class:`lean_analysis.data.gaps.WeekGaps`); None when the weeks were not read."""
+        from lean_analysis.data.gaps import week_gaps
+
+        return None if self.weeks is None else week_gaps(self.weeks, self.closed_weeks or [])
+
 
 def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
-    """The tables present at ``path`` (a folder of tables or a DuckDB file), the first and
-    last order week and the data fingerprint, through :func:`lean_analysis.data.load.open_tables`
-    (DuckDB views over the files; nothing is loaded into memory, nothing validated)."""
+    """The tables present at ``path`` (a folder of tables or a DuckDB file), the order weeks
+    (first, last, every distinct week), the weeks declared closed and the data fingerprint,
+    through :func:`lean_analysis.data.load.open_tables` (DuckDB views over the files;
+    nothing is loaded into memory, nothing validated). Messages show the data by
+    :func:`lean_analysis.data.problems.shown_path` (never an absolute machine path)."""
     import duckdb
-    import pandas as pd
 
     from lean_analysis.data.database import SourceError, is_database_url
+    from lean_analysis.data.gaps import declared_closed
     from lean_analysis.data.load import open_tables
+    from lean_analysis.data.problems import scrub, shown_path
 
     text = str(path)
     if is_database_url(text):
@@ -435,7 +460,7 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
         except SourceError as e:
             raise ParamError(None, option, str(e)) from None
         except (ValueError, OSError, duckdb.Error) as e:
-            raise ParamError(None, option, f"{mask_secrets(text)}: {mask_secrets(str(e))}") from None
+            raise ParamError(None, option, f"{mask_secrets(text)}: {scrub(str(e))}") from None
         p = tables.source
     elif "://" in text:
         raise ParamError(None, option, f"{mask_secrets(text)}: not a database URL this tool reads "
@@ -444,30 +469,41 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
     else:
         p = Path(path).expanduser().resolve()
         if not p.exists():
-            raise ParamError(None, option, f"{rel(p)} does not exist (make a sample with "
+            raise ParamError(None, option, f"{shown_path(p)} does not exist (make a sample with "
                                            "`lean-analysis sample` or point --data at an export)")
         try:
             tables = open_tables(p)
         except (ValueError, OSError, duckdb.Error) as e:
-            raise ParamError(None, option, f"{rel(p)}: {e}") from None
+            raise ParamError(None, option, f"{shown_path(p)}: {scrub(str(e), [p])}") from None
     try:
         names = list(tables.names)
-        first = last = None
+        weeks: list[dt.date] = []
+        closed: list[dt.date] = []
+        invalid = False
         if "orders" in names:
             try:
-                row = tables.sql("SELECT min(week) AS lo, max(week) AS hi FROM orders")
+                weeks = [r[0] for r in tables.con.execute(
+                    "SELECT DISTINCT week FROM orders ORDER BY 1 NULLS FIRST").fetchall()]
+                invalid = bool(weeks) and weeks[0] is None
+                weeks = weeks[1:] if invalid else weeks
             except duckdb.Error as e:
-                raise ParamError(f"{rel(p)} (orders)", "week",
-                                 f"cannot read the order weeks: {e}") from None
-            lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
-            first = None if pd.isna(lo) else pd.Timestamp(lo).date()
-            last = None if pd.isna(hi) else pd.Timestamp(hi).date()
+                raise ParamError(f"{shown_path(p)} (orders)", "week",
+                                 f"cannot read the order weeks: {scrub(str(e), [p])}") from None
+            try:
+                closed = declared_closed(tables.con, names)
+            except duckdb.Error as e:
+                raise ParamError(f"{shown_path(p)} (closed_weeks)", "week",
+                                 f"cannot read the closed weeks: {scrub(str(e), [p])}") from None
+        first = weeks[0] if weeks else None
+        last = weeks[-1] if weeks else None
         fingerprint = tables.fingerprint
     finally:
         tables.close()
     if tables.database:
-        return DataInfo(p, "database", names, first, last, fingerprint, tables.database["source"])
-    return DataInfo(p, "folder" if p.is_dir() else "duckdb", names, first, last, fingerprint)
+        return DataInfo(p, "database", names, first, last, fingerprint, tables.database["source"],
+                        weeks, closed, invalid)
+    return DataInfo(p, "folder" if p.is_dir() else "duckdb", names, first, last, fingerprint,
+                    None, weeks, closed, invalid)
 
 
 def period_mondays(period) -> tuple[dt.date, dt.date]:
@@ -479,16 +515,74 @@ def period_mondays(period) -> tuple[dt.date, dt.date]:
     return first.date(), last.date()
 
 
+def months_text(weeks) -> str:
+    """The months of the order weeks ``weeks`` as runs: ``2024-11 .. 2026-10 and 2099-01``
+    (a week belongs to the month of its Monday)."""
+    months = sorted({(w.year, w.month) for w in weeks})
+    runs: list[list[tuple[int, int]]] = []
+    for m in months:
+        if runs and (runs[-1][-1][0] * 12 + runs[-1][-1][1]) + 1 == m[0] * 12 + m[1]:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+
+    def fmt(m):
+        return f"{m[0]:04d}-{m[1]:02d}"
+
+    shown = [fmt(r[0]) if len(r) == 1 else f"{fmt(r[0])} .. {fmt(r[-1])}" for r in runs]
+    if len(shown) > 6:
+        shown = shown[:5] + [f"… ({len(shown) - 5} more runs)"]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _holes_text(info: DataInfo) -> str:
+    """'orders.week has N weeks without order lines inside a .. b (…)' or ''."""
+    from lean_analysis.data.gaps import weeks_text
+
+    g = info.gaps()
+    if g is None or not g.missing:
+        return ""
+    n = len(g.missing)
+    return (f"orders.week has {n:,} week{'s' if n > 1 else ''} without order lines inside "
+            f"{g.first} .. {g.last} ({weeks_text(g.missing)}): every report would read them as "
+            "zero sales; export them, or list the weeks the business was closed in the table "
+            f"closed_weeks (`lean-analysis validate --data {info.shown_path}` lists every "
+            "problem)")
+
+
 def check_period(info: DataInfo, period) -> None:
-    """The order weeks must span the period: its first and last Monday lie within them."""
+    """The order data must hold the period: every order line has a valid week, the period's
+    first and last Monday lie within the order weeks, some of its weeks have order lines,
+    and (when the weeks are known) the order weeks have no week without order lines that
+    closed_weeks does not declare closed.
+    ParamError otherwise, naming the period, the months the data have and the holes."""
+    shown = info.shown_path
     if info.first_week is None:
-        raise ParamError(info.display_path, "orders", "the orders table is missing or empty")
+        raise ParamError(shown, "orders", "the orders table is missing or empty")
+    if info.invalid_weeks:
+        from lean_analysis.data.schemas import DATE_MAX, DATE_MIN
+
+        raise ParamError(None, "--data",
+                         f"{shown}: orders.week holds values that are not order weeks (empty, "
+                         f"not a date, or outside {DATE_MIN} .. {DATE_MAX}); "
+                         f"`lean-analysis validate --data {shown}` names their rows")
     lo, hi = period_mondays(period)
     first, last = _as_date(info.first_week), _as_date(info.last_week)
+    holes = _holes_text(info)
     if lo < first or hi > last:
         raise ParamError(None, "--period",
-                         f"{period} is not covered by the data in {info.display_path}: its "
+                         f"{period} is not covered by the data in {shown}: its "
                          f"order weeks run {lo} .. {hi}, but orders.week runs {first} .. {last}")
+    if info.weeks is not None:
+        mondays = {w - dt.timedelta(days=w.weekday()) for w in map(_as_date, info.weeks)}
+        n = (hi - lo).days // 7 + 1
+        if not any(lo + dt.timedelta(weeks=i) in mondays for i in range(n)):
+            raise ParamError(None, "--period",
+                             f"{period} has no order lines in the data in {shown}: the orders "
+                             f"have the months {months_text(sorted(mondays))}"
+                             + (f"; and {holes}" if holes else ""))
+    if holes:
+        raise ParamError(None, "--data", f"{shown}: {holes}")
 
 
 def _as_date(v) -> dt.date:
@@ -496,10 +590,14 @@ def _as_date(v) -> dt.date:
 
 
 def check_tables(info: DataInfo, required: list[str], file: str, key: str) -> None:
+    """The tables ``required`` are present; ParamError naming ``file`` and ``key`` otherwise
+    (``file`` given as the data's ``display_path`` is shown as its ``shown_path``)."""
     missing = [t for t in required if t not in info.tables]
+    if file == info.display_path:
+        file = info.shown_path
     if missing:
         raise ParamError(file, key, f"table(s) {', '.join(missing)} missing from the data in "
-                                    f"{info.display_path} (have: {', '.join(info.tables) or 'none'})")
+                                    f"{info.shown_path} (have: {', '.join(info.tables) or 'none'})")
 
 
 # --------------------------------------------------------------------------- targets

@@ -107,12 +107,16 @@ def good_frames() -> dict[str, pd.DataFrame]:
         "manager_id": ["M1", "M2", "M1"],
         "score": [88.0, 92.5, 90.0],
     })
+    closed_weeks = pd.DataFrame({  # a stock-taking week before the order weeks
+        "week": ["2024-12-30"],
+        "reason": ["年终盘点"],
+    })
     return {
         "customers": customers, "products": products, "orders": orders,
         "manager_forecasts": manager_forecasts, "shelf_checks": shelf_checks,
         "programmes": programmes, "programme_targets": programme_targets,
         "survey_items": survey_items, "survey_responses": survey_responses,
-        "manager_tests": manager_tests,
+        "manager_tests": manager_tests, "closed_weeks": closed_weeks,
     }
 
 

@@ -62,6 +62,14 @@ def make_tables(tmp_path: Path, orders, products=PRODUCTS, customers=CUSTOMERS,
         rows.append({"week": week, "customer_id": c, "product_id": p, "demand_qty": demand,
                      "cap_qty": cap, "order_qty": q, "amount": q * price[p]})
     frames = {"customers": cust, "products": prod, "orders": pd.DataFrame(rows), **extra}
+    if rows and "closed_weeks" not in frames:
+        # these hand-made orders skip weeks on purpose: declare them closed, else validation
+        # refuses the weeks without order lines (rule missing weeks)
+        weeks = pd.to_datetime(pd.Series([r["week"] for r in rows]))
+        mondays = pd.date_range(weeks.min(), weeks.max(), freq="7D")
+        closed = [d.date().isoformat() for d in mondays if d not in set(weeks)]
+        frames["closed_weeks"] = pd.DataFrame({"week": closed, "reason": "test"},
+                                              columns=["week", "reason"])
     for name, df in frames.items():
         df.to_csv(tmp_path / f"{name}.csv", index=False)
     try:

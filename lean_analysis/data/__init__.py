@@ -4,6 +4,7 @@
 >>> tables = data.load("data/sample-county")            # doctest: +SKIP
 >>> problems = data.validate("path/to/export")          # doctest: +SKIP
 >>> series = data.to_series(tables, level=["product_id"], freq="MS")   # doctest: +SKIP
+>>> note = data.gaps(tables, "2025-11", "2026-10").note("zh")          # doctest: +SKIP
 
 The table contract is :data:`SCHEMAS`; its reference is ``TABLES.md`` beside this file
 (``schema_markdown()`` writes it).
@@ -11,10 +12,11 @@ The table contract is :data:`SCHEMAS`; its reference is ``TABLES.md`` beside thi
 The modules, each importing only those before it: ``problems`` (the problem and error
 types), ``schemas`` (the contract), ``sqltypes`` (schema types as DuckDB SQL), ``sources``
 (the readers of folders, CSV, Parquet, Excel and DuckDB files), ``tables`` (``Tables`` and
-its DuckDB connection), ``validate`` (the checks), ``load`` (open, check, return), and
-``series`` (``to_series``).
+its DuckDB connection), ``gaps`` (weeks without order lines: missing or declared closed),
+``validate`` (the checks), ``load`` (open, check, return), and ``series`` (``to_series``).
 """
 
+from lean_analysis.data.gaps import WeekGaps, gaps
 from lean_analysis.data.load import load, validate
 from lean_analysis.data.problems import DuckDBMemoryError, Problem, ValidationError
 from lean_analysis.data.schemas import SCHEMAS, schema_markdown
@@ -27,6 +29,8 @@ __all__ = [
     "Problem",
     "Tables",
     "ValidationError",
+    "WeekGaps",
+    "gaps",
     "load",
     "schema_markdown",
     "to_series",

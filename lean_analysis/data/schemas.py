@@ -202,11 +202,29 @@ SCHEMAS: dict[str, TableSchema] = {
             ),
             checks=("month is the first day",),
         ),
+        TableSchema(
+            "closed_weeks",
+            key=("week",),
+            required=False,
+            description="Weeks the wholesaler took no orders (e.g. the Spring Festival break): "
+                        "a week inside the order weeks without order lines must be listed here, "
+                        "else it is an error (rule missing weeks).",
+            columns=(
+                C("week", "date", description="Monday that starts the closed week"),
+                C("reason", "str", nullable=True, description="e.g. 春节"),
+            ),
+            checks=("week is a Monday",),
+        ),
     ]
 }
 
 REQUIRED_TABLES = [n for n, s in SCHEMAS.items() if s.required]
 OPTIONAL_TABLES = [n for n, s in SCHEMAS.items() if not s.required]
+
+# The dates a date column may hold: ``infinity`` and years such as 0025 (``25-10-22``) are
+# not dates of the business; pandas' Timestamps end in April 2262.
+DATE_MIN = "1900-01-01"
+DATE_MAX = "2261-12-31"
 
 # Spellings accepted for bool columns (case-insensitive, surrounding spaces ignored).
 TRUE_WORDS = ("true", "t", "1", "1.0", "yes", "y", "是")
@@ -279,8 +297,10 @@ def schema_markdown() -> str:
         "## Files",
         "",
         "- Each table is `<name>.csv`, `<name>.parquet` or `<name>.xlsx` (first sheet), or a",
-        "  folder `<name>/` of Parquet or CSV parts with the same columns. A table present in",
-        "  two forms is an error. A DuckDB file (`.duckdb`, `.db`) holds tables named as below.",
+        "  folder `<name>/` of Parquet or CSV parts with the same columns. Extensions may be",
+        "  written in any case (`.CSV`, `.Parquet`, `.XLSX`). A table present in two forms",
+        "  (`orders.csv` and `orders.parquet`, or `orders.csv` and `orders.CSV`) is an error.",
+        "  A DuckDB file (`.duckdb`, `.db`, any case) holds tables named as below.",
         "- CSV: UTF-8 (with or without BOM), a header row, delimiter `,` (or tab, `;`, `|`,",
         "  detected from the header), `\"` quotes. An empty field is empty (null).",
         "- Column names are exactly as below (snake_case). Extra columns are reported as",
@@ -297,12 +317,24 @@ def schema_markdown() -> str:
         "| text | any text, kept as written; identifiers (`*_id`) are always read as text, so "
         "`007` stays `007` |",
         "| integer | a whole number, e.g. `12` (`12.0` is accepted) |",
-        "| number | a decimal number with `.` as decimal point and no thousands separator |",
+        "| number | a decimal number with `.` as decimal point and no thousands separator; "
+        "finite (`inf`, `nan`, `1e400` are errors) |",
         "| true/false | " + " / ".join(f"`{t}`" for t in TRUE_WORDS) + " and "
         + " / ".join(f"`{f}`" for f in FALSE_WORDS) + " (any case) |",
-        "| date | `2026-10-05` (also `2026/10/05`; a time of day, as Excel may add, is ignored) |",
+        "| date | `2026-10-05` (also `2026/10/05`; a time of day, as Excel may add, is ignored); "
+        f"from {DATE_MIN} to {DATE_MAX} (`infinity` and years such as 0025 are errors) |",
         "",
         "Quantities are in cartons (条; 1 case 箱 = 250 cartons), money in ¥.",
+        "",
+        "## Weeks without orders",
+        "",
+        "Every week from the first to the last order week must hold order lines: a week",
+        "without any is read as zero sales by every figure, so it is an error (rule",
+        "`missing weeks`, naming the Mondays). A week the wholesaler took no orders (the",
+        "Spring Festival break, a stock-taking week) is listed by its Monday in the optional",
+        "table `closed_weeks`; it is then a warning counting the closed weeks (rule",
+        "`closed weeks`), and `data.gaps(tables, start, end)` tells a report which weeks of",
+        "its window are closed or missing.",
         "",
         "## Tables",
         "",

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from lean_analysis.data.problems import Problem
+from lean_analysis.data.problems import Problem, first_line, shown_path
 from lean_analysis.data.schemas import SCHEMAS
 from lean_analysis.data.sqltypes import _sql_str
 
@@ -93,7 +93,8 @@ def resolve(source: str | Path) -> Path:
     """The path of ``source``; FileNotFoundError when there is nothing there."""
     src = Path(source).expanduser()
     if not src.exists():
-        raise FileNotFoundError(f"no data at {src}: expected a folder of tables or a DuckDB file")
+        raise FileNotFoundError(f"no data at {shown_path(src)}: expected a folder of tables or "
+                                "a DuckDB file")
     return src
 
 
@@ -104,7 +105,7 @@ def source_kind(src: Path) -> str:
     if src.suffix.lower() in DATABASE_EXTENSIONS:
         return "duckdb"
     raise ValueError(
-        f"{src} is neither a folder of tables nor a DuckDB file "
+        f"{shown_path(src)} is neither a folder of tables nor a DuckDB file "
         f"({', '.join(DATABASE_EXTENSIONS)}); a single table file is not a data set"
     )
 
@@ -130,34 +131,50 @@ def open_source(con: duckdb.DuckDBPyConnection, src: Path, wanted: list[str]) ->
 # --------------------------------------------------------------------------- folders
 
 
+def _table_files(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
+    """The files of ``folder`` whose extension, in any case (``.CSV``, ``.Parquet``), is one
+    of ``extensions``, sorted by name; hidden files and Excel's lock files left out."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    return sorted(p for p in entries
+                  if p.is_file() and p.suffix.lower() in extensions
+                  and not p.name.startswith((".", "~$")))
+
+
+def _parts(part_dir: Path) -> list[Path]:
+    """The parts of a table split into a folder: its Parquet files, else its CSV files (any
+    case of the extension)."""
+    return _table_files(part_dir, (".parquet",)) or _table_files(part_dir, (".csv",))
+
+
 def scan_folder(folder: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]], list[Path]]:
     """(found, conflicts, unknown) for a folder of tables.
 
     ``found`` maps each canonical table present in exactly one form to its file(s);
     ``conflicts`` the tables present in more than one form (e.g. orders.csv and
-    orders.parquet) to those forms; ``unknown`` lists table-like files whose name is not a
-    canonical table (a typo such as ``order.csv``).
+    orders.parquet, or products.csv and products.CSV) to those forms; ``unknown`` lists
+    table-like files whose name is not a canonical table (a typo such as ``order.csv``).
+    Extensions are read in any case (``products.CSV``, ``orders.Parquet``); table names
+    exactly.
     """
     folder = Path(folder)
+    files = _table_files(folder, TABLE_EXTENSIONS)
     found: dict[str, list[Path]] = {}
     conflicts: dict[str, list[Path]] = {}
     for name in SCHEMAS:
-        hits = [folder / f"{name}{ext}" for ext in TABLE_EXTENSIONS if (folder / f"{name}{ext}").is_file()]
+        hits = sorted((p for p in files if p.stem == name),
+                      key=lambda p: (TABLE_EXTENSIONS.index(p.suffix.lower()), p.name))
         part_dir = folder / name
-        if part_dir.is_dir():
-            parts = sorted(part_dir.glob("*.parquet")) or sorted(part_dir.glob("*.csv"))
-            if parts:
-                hits.append(part_dir)
+        if part_dir.is_dir() and _parts(part_dir):
+            hits.append(part_dir)
         if len(hits) > 1:
             conflicts[name] = hits
         elif hits:
             h = hits[0]
-            found[name] = (sorted(h.glob("*.parquet")) or sorted(h.glob("*.csv"))) if h.is_dir() else [h]
-    unknown = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in TABLE_EXTENSIONS and p.stem not in SCHEMAS
-        and not p.name.startswith((".", "~$"))
-    )
+            found[name] = _parts(h) if h.is_dir() else [h]
+    unknown = [p for p in files if p.stem not in SCHEMAS]
     return found, conflicts, unknown
 
 
@@ -171,7 +188,7 @@ def find_table_files(folder: Path) -> dict[str, list[Path]]:
     if conflicts:
         name, hits = next(iter(conflicts.items()))
         raise ValueError(
-            f"table {name!r} is present in more than one form in {folder}: "
+            f"table {name!r} is present in more than one form in {shown_path(folder)}: "
             + ", ".join(p.name for p in hits)
         )
     return found
@@ -204,7 +221,7 @@ def _open_folder(con, folder: Path, wanted: list[str]) -> Opened:
         try:
             raw = reader(con, name, files)
         except (duckdb.Error, ValueError, OSError, UnicodeError) as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            first = first_line(e, [*files, folder])
             problems.append(Problem(
                 table=name, column=None, rows=[], rule="readable file", severity="error",
                 message=f"Table {name}: file {files[0].name} cannot be read: {first} "
@@ -215,7 +232,7 @@ def _open_folder(con, folder: Path, wanted: list[str]) -> Opened:
         sources[name] = files
     return Opened(raws=raws, files=sources, problems=problems,
                   looked_for=lambda name: f"no {name}.csv, {name}.parquet, {name}.xlsx or "
-                                          f"folder {name}/ in {folder}")
+                                          f"folder {name}/ in {shown_path(folder)}")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -388,7 +405,11 @@ _FILE_READERS: dict[str, Callable[..., RawSource]] = {
 def _open_database(con, path: Path, wanted: list[str]) -> Opened:
     """A DuckDB database file, attached read-only; a view reads each table of it."""
     problems: list[Problem] = []
-    con.execute(f"ATTACH {_sql_str(path)} AS src (READ_ONLY)")
+    try:
+        con.execute(f"ATTACH {_sql_str(path)} AS src (READ_ONLY)")
+    except duckdb.Error as e:
+        raise ValueError(f"{shown_path(path)} cannot be read as a DuckDB database: "
+                         f"{first_line(e, [path])}") from None
     present = {
         r[0]: r[1] for r in con.execute(
             "SELECT table_name, table_type FROM information_schema.tables "

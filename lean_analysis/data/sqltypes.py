@@ -3,7 +3,11 @@
 Every typed view casts the stored columns to the schema's types (:mod:`.schemas`): text
 columns (all identifiers among them) stay text, whatever they look like, so ``007`` stays
 ``007``; numbers are DOUBLE (integers BIGINT); dates DATE; booleans from
-``true/false/1/0/是/否`` (see ``schemas.TRUE_WORDS``). A value that does not cast is NULL.
+``true/false/1/0/是/否`` (see ``schemas.TRUE_WORDS``). A value that does not cast is NULL, and
+so are the values that cast but are not allowed: a number that is not finite (``inf``,
+``nan``, ``1e400``) and a date outside ``schemas.DATE_MIN`` .. ``DATE_MAX`` (``infinity``,
+the year 0025 of ``25-10-22``); validation reports each (rules ``finite number`` and ``date
+range``).
 
 Pure SQL text: nothing here touches a connection or a file.
 """
@@ -14,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from lean_analysis.data.schemas import FALSE_WORDS, TRUE_WORDS, TableSchema
+from lean_analysis.data.schemas import DATE_MAX, DATE_MIN, FALSE_WORDS, TRUE_WORDS, TableSchema
 
 # DuckDB types that hold numbers / integers.
 _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -60,9 +64,11 @@ def clean_expr(ref: str, stored_type: str) -> str:
     return f"NULLIF({ref}, '')" if is_text_type(stored_type) else ref
 
 
-def typed_expr(dtype: str, ref: str, stored_type: str | None) -> str:
+def typed_expr(dtype: str, ref: str, stored_type: str | None, guard: bool = True) -> str:
     """SQL turning the stored column ``ref`` (DuckDB type ``stored_type``; None = the
-    column is missing) into the schema type ``dtype``; NULL where it does not cast."""
+    column is missing) into the schema type ``dtype``; NULL where it does not cast, and
+    (unless ``guard`` is false) where a number is not finite or a date lies outside
+    ``DATE_MIN`` .. ``DATE_MAX``."""
     target = _SQL_TYPES[dtype]
     if stored_type is None:
         return f"CAST(NULL AS {target})"
@@ -78,7 +84,7 @@ def typed_expr(dtype: str, ref: str, stored_type: str | None) -> str:
             x = f"CAST({ref} AS DOUBLE)"
         else:
             return "CAST(NULL AS DOUBLE)"
-        return f"NULLIF({x}, CAST('nan' AS DOUBLE))"
+        return f"CASE WHEN isfinite({x}) THEN {x} END" if guard else x
     if dtype == "int":
         if text:
             return (f"CASE WHEN regexp_full_match(trim({c}), '[+-]?[0-9]+(\\.0*)?') "
@@ -101,12 +107,17 @@ def typed_expr(dtype: str, ref: str, stored_type: str | None) -> str:
         return "CAST(NULL AS BOOLEAN)"
     if dtype == "date":
         if b == "DATE":
-            return ref
-        if b.startswith("TIMESTAMP"):
-            return f"CAST({ref} AS DATE)"
-        if text:
-            return f"TRY_CAST({c} AS DATE)"
-        return "CAST(NULL AS DATE)"
+            d = ref
+        elif b.startswith("TIMESTAMP"):
+            d = f"CAST({ref} AS DATE)"
+        elif text:
+            d = f"TRY_CAST({c} AS DATE)"
+        else:
+            return "CAST(NULL AS DATE)"
+        if not guard:
+            return d
+        return (f"CASE WHEN {d} BETWEEN DATE '{DATE_MIN}' AND DATE '{DATE_MAX}' "
+                f"THEN {d} END")
     raise ValueError(f"unknown dtype {dtype!r}")
 
 

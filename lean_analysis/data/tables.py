@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from lean_analysis.data.problems import DuckDBMemoryError
+from lean_analysis.data.problems import DuckDBMemoryError, first_line, scrub
 from lean_analysis.data.sources import RawSource
 
 # Settings of the DuckDB connection behind a Tables, and the environment variables that give
@@ -56,7 +56,7 @@ def memory_error(con: duckdb.DuckDBPyConnection, doing: str,
             "SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
     except duckdb.Error:  # pragma: no cover - the connection is still open here
         limit, threads = "?", "?"
-    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    first = first_line(err)
     return DuckDBMemoryError(
         f"{doing}: DuckDB ran out of memory under its limit of {limit} with {threads} "
         f"thread(s) ({first}). The data are not at fault: allow DuckDB more memory "
@@ -210,8 +210,8 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
             con.execute(f"SET {key} = {literal}")
         except duckdb.Error as e:
             con.close()
-            first = str(e).strip().splitlines()[0]
-            raise ValueError(f"{origin}{literal}: DuckDB does not accept this {key}: {first}") \
+            first = first_line(e)
+            raise ValueError(scrub(f"{origin}{literal}: DuckDB does not accept this {key}: {first}")) \
                 from None
     try:  # in a Jupyter kernel without ipywidgets DuckDB refuses to touch the progress bar
         con.execute("SET enable_progress_bar = false")

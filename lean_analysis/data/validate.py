@@ -18,12 +18,19 @@ unknown column        a column not in the schema (warning, ignored); in survey_r
 csv format            a CSV row DuckDB cannot read (wrong number of fields, not UTF-8)
 not null              an empty value in a column that may not be empty
 type <dtype>          a value that does not read as the column's type (``type date`` ...)
+finite number         a number that reads but is not finite (``inf``, ``nan``, ``1e400``)
+date range            a date that reads but lies outside 1900-01-01 .. 2261-12-31
+                      (``infinity``, the year 0025 of ``25-10-22``)
 range a–b, range >= a a number outside the column's range
 synonyms              a value in the users' own words that is read as an allowed value
                       (area 城网 / 农网 -> urban / rural; a warning counting the rows)
 allowed values        a value outside the column's list (e.g. area urban/rural)
 foreign key -> t.c    a value missing from the referenced table's column
 unique key            two or more rows with the same key
+missing weeks         a week inside the order weeks (first .. last Monday) without a single
+                      order line, unless closed_weeks lists it (see :mod:`.gaps`)
+closed weeks          weeks without order lines that closed_weeks declares closed, and
+                      declared weeks that have order lines (a warning counting them)
 <table checks>        the schema's row checks, e.g. ``order_qty <= cap_qty``,
                       ``retail_price >= wholesale_price``, ``week is a Monday``,
                       ``items within scale`` (each item value within its scale in survey_items)
@@ -40,8 +47,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from lean_analysis.data.problems import Problem
-from lean_analysis.data.schemas import SCHEMAS, TableSchema, column_rule
+from lean_analysis.data.gaps import declared_closed, order_weeks, week_gaps, weeks_text
+from lean_analysis.data.problems import Problem, first_line
+from lean_analysis.data.schemas import DATE_MAX, DATE_MIN, SCHEMAS, TableSchema, column_rule
 from lean_analysis.data.sources import RawSource, csv_check_source, csv_without_rows
 from lean_analysis.data.sqltypes import (
     _q,
@@ -142,12 +150,64 @@ def check(t: Tables) -> Checked:
     for name in SCHEMAS:
         if name in t.raw:
             checked.problems += _check_table(t, name, checked)
+    checked.problems += _week_gaps(t, checked)
     return checked
 
 
 def run_checks(t: Tables) -> list[Problem]:
     """The problems found while opening ``t`` plus those of every check, table by table."""
     return check(t).problems
+
+
+def _week_gaps(t: Tables, checked: Checked) -> list[Problem]:
+    """Rules ``missing weeks`` and ``closed weeks``: the weeks inside the order weeks
+    without a single order line (:mod:`.gaps`), an error unless closed_weeks lists them."""
+    if "orders" not in t.raw or any(p.table == "orders" and p.rule == "readable file"
+                                    for p in checked.problems):
+        return []
+    try:
+        weeks = order_weeks(t.con, _table_ref(t, "orders", checked))
+        closed = [] if any(p.table == "closed_weeks" and p.rule == "readable file"
+                           for p in checked.problems) else \
+            declared_closed(t.con, t.raw, _table_ref(t, "closed_weeks", checked)) \
+            if "closed_weeks" in t.raw else []
+    except duckdb.OutOfMemoryException as e:
+        raise memory_error(t.con, "Validating table orders (rule missing weeks)", e) from None
+    except duckdb.Error:
+        return []  # the table's own checks report why it cannot be read
+    g = week_gaps(weeks, closed)
+    out = []
+    span = f"the order weeks {g.first} .. {g.last}"
+    if g.missing:
+        n = len(g.missing)
+        out.append(Problem(
+            table="orders", column="week", rows=[], rule="missing weeks", severity="error",
+            values=[str(w) for w in g.missing[:MAX_ROWS]],
+            message=f"Table orders, column week: {n:,} week{'s' if n > 1 else ''} inside {span} "
+                    f"{'have' if n > 1 else 'has'} no order lines ({weeks_text(g.missing)}); "
+                    "every figure would read them as zero sales. Export the missing order "
+                    "lines, or, if the business was closed those weeks, list their Mondays in "
+                    "the table closed_weeks (column week) (rule missing weeks).",
+        ))
+    if g.closed or g.closed_with_orders:
+        parts = []
+        if g.closed:
+            n = len(g.closed)
+            parts.append(f"{n:,} week{'s' if n > 1 else ''} without order lines "
+                         f"{'are' if n > 1 else 'is'} declared closed in closed_weeks "
+                         f"({weeks_text(g.closed)}); reports count their sales as zero")
+        if g.closed_with_orders:
+            n = len(g.closed_with_orders)
+            parts.append(f"{n:,} week{'s' if n > 1 else ''} declared closed in closed_weeks "
+                         f"{'have' if n > 1 else 'has'} order lines "
+                         f"({weeks_text(g.closed_with_orders)}); those orders are read as "
+                         "they are")
+        out.append(Problem(
+            table="orders", column="week", rows=[], rule="closed weeks", severity="warning",
+            values=[str(w) for w in g.closed[:MAX_ROWS]],
+            message=f"Table orders, column week: {'; '.join(parts)} (rule closed weeks).",
+        ))
+    return out
 
 
 def _table_ref(t: Tables, name: str, checked: Checked) -> str:
@@ -226,7 +286,7 @@ def _check_table(t: Tables, name: str, checked: Checked) -> list[Problem]:
     except duckdb.OutOfMemoryException as e:
         raise memory_error(t.con, f"Validating table {name}", e) from None
     except duckdb.Error as e:
-        first = str(e).strip().splitlines()[0]
+        first = first_line(e, [*raw.files, t.source])
         out.append(Problem(
             table=name, column=None, rows=[], rule="readable file", severity="error",
             message=f"Table {name}: reading it failed: {first} (rule readable file).",
@@ -259,13 +319,7 @@ def _column_checks(t: Tables, schema: TableSchema, c, st: str, joins: list[str],
             lambda v, n: "the value is empty, but the column may not be empty",
         ))
     if c.dtype != "str":
-        phrase = _DTYPE_PHRASE[c.dtype]
-        checks.append(_Check(
-            c.name, f"type {c.dtype}",
-            f"{clean_expr(raw_ref, st)} IS NOT NULL AND {ref} IS NULL",
-            f"CAST({raw_ref} AS VARCHAR)",
-            lambda v, n, phrase=phrase: f"{_values_text(v, n)} not {phrase}",
-        ))
+        checks += _type_checks(c.name, c.dtype, raw_ref, ref, st)
     if c.min is not None or c.max is not None:
         conds = []
         if c.min is not None:
@@ -333,6 +387,32 @@ def _fmt(x) -> str:
 
 _COMPARE = re.compile(r"(\w+) (>=|<=|>|<) (\w+)")
 _NEGATE = {">=": "<", "<=": ">", ">": "<=", "<": ">="}
+
+
+def _type_checks(column: str, dtype: str, raw_ref: str, ref: str, st: str) -> list[_Check]:
+    """The type rule of a column (a value that does not read as ``dtype``) and, for numbers
+    and dates, the rule of the values that read but are not allowed: ``finite number``
+    (``inf``, ``nan``, ``1e400``) and ``date range`` (``infinity``, the year 0025); those
+    are NULL in the typed view (:func:`.sqltypes.typed_expr`)."""
+    phrase = _DTYPE_PHRASE[dtype]
+    value = f"CAST({raw_ref} AS VARCHAR)"
+    if dtype not in ("float", "date"):
+        return [_Check(column, f"type {dtype}",
+                       f"{clean_expr(raw_ref, st)} IS NOT NULL AND {ref} IS NULL", value,
+                       lambda v, n, phrase=phrase: f"{_values_text(v, n)} not {phrase}")]
+    read = typed_expr(dtype, raw_ref, st, guard=False)
+    if dtype == "float":
+        rule = "finite number"
+        detail = "a finite number"
+    else:
+        rule = "date range"
+        detail = f"a date between {DATE_MIN} and {DATE_MAX}"
+    return [
+        _Check(column, f"type {dtype}", f"{clean_expr(raw_ref, st)} IS NOT NULL AND {read} IS NULL",
+               value, lambda v, n, phrase=phrase: f"{_values_text(v, n)} not {phrase}"),
+        _Check(column, rule, f"{read} IS NOT NULL AND {ref} IS NULL", value,
+               lambda v, n, detail=detail: f"{_values_text(v, n)} not {detail}"),
+    ]
 
 
 def _table_checks(schema: TableSchema, present: list[str]) -> list[_Check]:
@@ -416,12 +496,7 @@ def _item_checks(t: Tables, schema: TableSchema, raw: RawSource, out: list[Probl
                         f"{items_table} (rule unknown column).",
             ))
             continue
-        raw_ref, ref = _raw_ref(c), _typed_ref(c)
-        checks.append(_Check(
-            c, "type float", f"{clean_expr(raw_ref, raw.columns[c])} IS NOT NULL AND {ref} IS NULL",
-            f"CAST({raw_ref} AS VARCHAR)",
-            lambda v, n: f"{_values_text(v, n)} not a number",
-        ))
+        checks += _type_checks(c, "float", _raw_ref(c), _typed_ref(c), raw.columns[c])
     for c in [*extra, "overall"]:
         if c not in raw.columns or c not in scales:
             continue

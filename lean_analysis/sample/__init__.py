@@ -172,19 +172,28 @@ def write_sample(out, size: str = "small", seed: int = DEFAULT_SEED, fmt: str | 
         for sub in ("orders", "shelf_checks"):
             (out / sub).mkdir()
         buf: list[dict] = []
+        ordered: set[int] = set()
         plan = chunks(world)
         for k, (chunk, c0, c1) in enumerate(plan):
             buf.append(draw_chunk(world, chunk, c0, c1, totals))
             if len(buf) == PART_CHUNKS or k == len(plan) - 1:
                 part = len(list((out / "orders").iterdir()))
-                _write_orders(world, buf, cust_ids, prod_ids, out / "orders" / f"part-{part:05d}", fmt)
+                ordered |= _write_orders(world, buf, cust_ids, prod_ids,
+                                         out / "orders" / f"part-{part:05d}", fmt)
                 _write_shelf(world, buf, cust_ids, prod_ids, out / "shelf_checks" / f"part-{part:05d}", fmt)
                 buf = []
     else:
         buf = [draw_chunk(world, chunk, c0, c1, totals) for chunk, c0, c1 in chunks(world)]
-        _write_orders(world, buf, cust_ids, prod_ids, out / "orders", fmt)
+        ordered = _write_orders(world, buf, cust_ids, prod_ids, out / "orders", fmt)
         _write_shelf(world, buf, cust_ids, prod_ids, out / "shelf_checks", fmt)
         del buf
+    # weeks without a single order line are declared closed (none at the standard sizes:
+    # Spring Festival raises demand, it does not close the wholesaler), so the sample validates
+    closed = [t for t in range(world.n_weeks) if t not in ordered]
+    write_table(arrow_table("closed_weeks", {
+        "week": pa.array(world.weeks[closed], pa.date32()),
+        "reason": ["no order lines"] * len(closed),
+    }), out / "closed_weeks", fmt)
 
     cu = world.customers
     write_table(arrow_table("customers", {c: cu[c] for c in SCHEMAS["customers"].column_names}),
@@ -212,7 +221,9 @@ def write_sample(out, size: str = "small", seed: int = DEFAULT_SEED, fmt: str | 
 
 # ---- tables ----------------------------------------------------------------------------------
 
-def _write_orders(world: World, buf: list[dict], cust_ids, prod_ids, path: Path, fmt: str) -> None:
+def _write_orders(world: World, buf: list[dict], cust_ids, prod_ids, path: Path,
+                  fmt: str) -> set[int]:
+    """Write the order lines of ``buf``; returns the week indices that have order lines."""
     cat_ = {k: np.concatenate([b[k] for b in buf]) for k in ("t", "c", "p", "demand", "cap", "order",
                                                               "amount")}
     order = np.argsort(cat_["t"], kind="stable")  # chunks are in customer order already
@@ -227,6 +238,7 @@ def _write_orders(world: World, buf: list[dict], cust_ids, prod_ids, path: Path,
         "amount": cols["amount"],
     })
     write_table(table, path, fmt)
+    return {int(t) for t in np.unique(cols["t"])}
 
 
 def _write_shelf(world: World, buf: list[dict], cust_ids, prod_ids, path: Path, fmt: str) -> None:
