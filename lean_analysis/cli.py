@@ -25,7 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check the tables and list every problem")
     v.add_argument("--data", required=True, help="folder of tables or a DuckDB file")
 
-    r = sub.add_parser("run", help="run the monthly batch of reports")
+    r = sub.add_parser(
+        "run", help="run the monthly batch of reports",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes:\n"
+               "  0  every report ok (or skipped), the period published\n"
+               "  1  a report failed (a good run of the period is kept; the failed run\n"
+               "     goes to outputs/<period>.failed-<time>/)\n"
+               "  2  bad input, found before any report starts (batch, parameters, data,\n"
+               "     period), another run of the period in progress, or --only with data\n"
+               "     other than the published period's\n"
+               "  3  the outputs cannot be written (read-only folder, full disk): nothing\n"
+               "     published, the last good run kept\n"
+               "When stdout is not a terminal (cron), one line is printed as each report\n"
+               "starts and ends.")
     r.add_argument("batch", nargs="?", default=None, help="batch file (default params/monthly.yaml)")
     r.add_argument("--period", required=True, help="YYYY-MM or last-month")
     r.add_argument("--data", default=None, help="folder of tables or a DuckDB file")
@@ -115,11 +128,14 @@ def cli_validate(args) -> int:
 # --------------------------------------------------------------------------- run
 def cli_run(args) -> int:
     """``lean-analysis run``: exit 0 when every report is ok, 1 when one failed, 2 when a check
-    failed before any kernel started."""
+    failed before any kernel started (or the run was refused), 3 when the outputs cannot be
+    written. Every line printed has its secrets masked."""
     import signal
     import threading
 
-    from lean_analysis.runner import EXIT_INVALID, ParamError, run_batch
+    from lean_analysis.redact import mask_secrets
+    from lean_analysis.runner import EXIT_INVALID, EXIT_OUTPUTS, ParamError, run_batch
+    from lean_analysis.runner.results import OutputsError
 
     def _terminate(signum, frame):  # cron or a user stopping the run: clean up, then exit
         raise SystemExit(128 + signum)
@@ -130,8 +146,11 @@ def cli_run(args) -> int:
         result = run_batch(args.batch, period=args.period, data=args.data, only=args.only,
                            lang=args.lang, jobs=args.jobs, outputs=args.outputs)
     except ParamError as e:
-        print(f"lean-analysis run: error: {e}", file=sys.stderr)
+        print(f"lean-analysis run: error: {mask_secrets(str(e))}", file=sys.stderr)
         return EXIT_INVALID
+    except OutputsError as e:
+        print(f"lean-analysis run: error: {mask_secrets(str(e))}", file=sys.stderr)
+        return EXIT_OUTPUTS
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
@@ -139,11 +158,11 @@ def cli_run(args) -> int:
         dur = r.timings.get("total_s")
         extra = f"  {dur:.1f} s" if dur else ""
         note = f"  {r.note}" if r.note and r.status != "ok" else ""
-        print(f"{r.status:8s} {r.name}{extra}{note}")
+        print(mask_secrets(f"{r.status:8s} {r.name}{extra}{note}"))
     if not result.published:
-        print(f"a report failed: the previous good run of {result.period} is kept; this run is in "
-              f"{result.folder}", file=sys.stderr)
-    print(result.index)
+        print(mask_secrets(f"a report failed: the previous good run of {result.period} is kept; "
+                           f"this run is in {result.folder}"), file=sys.stderr)
+    print(mask_secrets(str(result.index)))
     return result.exit_code
 
 

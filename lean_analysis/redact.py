@@ -8,6 +8,8 @@ or from the variable a source mapping names). The rest of the text is kept whole
 
 >>> mask_secrets("postgresql://ana:s3cr3t@db.local:5432/sales")
 'postgresql://ana:***@db.local:5432/sales'
+>>> mask_secrets("/srv/exports/password=s3cr3t/2026-10")
+'/srv/exports/password=***/2026-10'
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["SECRET_ENV", "mask_secrets", "register_secret"]
+__all__ = ["SECRET_ENV", "mask_secrets", "mask_secrets_in", "register_secret"]
 
 SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "LEAN_ANALYSIS_DB_PASSWORD")
 _SECRET_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):(?P<pw>[^@\s/]+)@")
-_SECRET_QUERY = re.compile(r"(?i)(?P<head>(password|passwd|pwd|token|secret|key)=)[^&\s'\"]+")
+# the value ends at the next separator of a query string or a path: masking a folder named
+# ``password=x`` keeps the rest of the path
+_SECRET_QUERY = re.compile(r"(?i)(?P<head>(password|passwd|pwd|token|secret|key)=)[^&\s'\"/\\;,]+")
 _KNOWN: set[str] = set()
 
 
@@ -39,3 +43,15 @@ def mask_secrets(text: str) -> str:
     for s in sorted(secrets, key=len, reverse=True):
         out = out.replace(s, "***")
     return out
+
+
+def mask_secrets_in(value):
+    """:func:`mask_secrets` applied to every string inside ``value`` (dicts, lists, tuples;
+    other values are returned as they are): for notebook metadata and parameters."""
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {k: mask_secrets_in(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_secrets_in(v) for v in value)
+    return value

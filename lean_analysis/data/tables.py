@@ -17,8 +17,11 @@ The readers that open the tables are in :mod:`.sources`.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -162,8 +165,10 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
     ``temp_directory``
         Where DuckDB spills. Default: ``$LEAN_ANALYSIS_DUCKDB_TEMP_DIRECTORY``, else a folder
         of this connection's own under the system's temporary directory (not DuckDB's own
-        default ``.tmp`` in the working directory). DuckDB creates it only when it spills
-        and removes it when the connection closes.
+        default ``.tmp`` in the working directory). DuckDB creates it only when it spills;
+        it is removed when the process exits, and the folders of processes that no longer
+        run are removed at a process's first connection and at the end of each monthly run
+        (:func:`remove_spill_folders`).
     ``threads``
         Threads of DuckDB. Default: ``$LEAN_ANALYSIS_DUCKDB_THREADS``, else the machine's cores.
 
@@ -193,7 +198,11 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
             value = str(Path(value).expanduser())
         settings[key] = ("'" + str(value).strip().replace("'", "''") + "'", origin)
     if "temp_directory" not in settings:
-        own = Path(tempfile.gettempdir()) / f"lean-analysis-duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        _sweep_once()
+        own = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # DuckDB leaves the folder behind (and a kernel stopped at once never closes its
+        # connection): removed when this process exits, or by the next sweep
+        atexit.register(shutil.rmtree, own, True)
         settings["temp_directory"] = ("'" + str(own).replace("'", "''") + "'", "default ")
     con = duckdb.connect()
     if settings.get("memory_limit", ("",))[0].lower() in ("'none'", "'default'"):
@@ -219,6 +228,51 @@ def connect(memory_limit: str | int | None = None, temp_directory: str | Path | 
         pass
     return con
 
+
+
+# --------------------------------------------------------------------------- spill folders
+SPILL_PREFIX = "lean-analysis-duckdb-"
+_SPILL = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-[0-9a-f]+$")
+_swept = False
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # cannot tell: keep the folder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_spill_folders(folder: str | Path | None = None) -> list[Path]:
+    """Remove the default spill folders (``lean-analysis-duckdb-<pid>-<id>`` in the system's
+    temporary folder, or in ``folder``) of processes that no longer run; returns them.
+    This process's own folders are removed when it exits."""
+    root = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(root.glob(SPILL_PREFIX + "*"))
+    except OSError:
+        return removed
+    for p in entries:
+        m = _SPILL.match(p.name)
+        if not m or int(m[1]) == os.getpid() or _pid_alive(int(m[1])):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def _sweep_once() -> None:
+    """At this process's first connection: the spill folders of dead processes."""
+    global _swept
+    if not _swept:
+        _swept = True
+        remove_spill_folders()
 
 
 MAX_PASSES = 64

@@ -34,8 +34,21 @@ moved into place only when it has finished, so a reader never sees a half-writte
 published period, so the other reports (and their metrics, which the overview reads) are
 kept. A report with ``months:`` runs only in those months, unless named with ``--only``.
 
-The executed notebooks carry the staging folder as their ``output_dir`` parameter; the
-manifest and HTML headers leave that path out. Run time and commit go in the manifest and
+A publish interrupted between its renames (a crash, a killed process) is completed by the
+next run of the period, from the journal ``outputs/.publish-<period>.json`` written before
+the first rename (:func:`~lean_analysis.runner.publish.recover`). ``--only`` with data other
+than the published period's is refused (exit 2, both fingerprints named): one period, one
+data set. A folder that cannot be written (read-only, full disk) stops the run with one
+line and exit 3, the published period untouched.
+
+The executed notebooks ran with the staging folder as their ``output_dir``; once the run is
+finished it is replaced by the folder they are published in (the injected cell and
+``metadata.papermill``), so that a published notebook can be run again where it is, and
+their ``metadata.kernelspec`` names the kernel used (:data:`~.kernel.KERNEL_NAME`). The
+manifest and HTML headers leave that path out and show a data path outside the project by
+its name only. Every channel the runner writes (notebooks, logs, manifest, HTML, index, the
+lines on stdout and stderr) has its secrets masked by
+:func:`lean_analysis.redact.mask_secrets`; only the kernel gets the real values. Run time and commit go in the manifest and
 the HTML, never in ``metrics.json``: the same data and parameters give the same bytes.
 
 The modules, one job each:
@@ -67,6 +80,8 @@ from lean_analysis.runner.results import (
     EXIT_FAILED,
     EXIT_INVALID,
     EXIT_OK,
+    EXIT_OUTPUTS,
+    OutputsError,
     ReportResult,
     RunResult,
 )
@@ -74,4 +89,4 @@ from lean_analysis.runner.results import (
 __all__ = ["run_batch", "plan_batch", "run_report", "execute_notebook", "RunResult",
            "ReportResult", "ReportFailed", "ParamError", "mask_secrets", "write_periods_index",
            "scorecard_rows", "kernel_manager_class", "git_commit", "KERNEL_NAME", "EXIT_OK",
-           "EXIT_FAILED", "EXIT_INVALID"]
+           "EXIT_FAILED", "EXIT_INVALID", "EXIT_OUTPUTS", "OutputsError"]

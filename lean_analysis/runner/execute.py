@@ -9,7 +9,9 @@ did not start) becomes a :class:`~lean_analysis.report.failure.ReportFailed`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import errno
 import json
 import logging
 import time
@@ -17,12 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from lean_analysis.params import DataInfo, ReportSpec, rel
+from lean_analysis.redact import mask_secrets, mask_secrets_in
 from lean_analysis.report.failure import ReportFailed, code_cell_number, strip_ansi
-from lean_analysis.runner.kernel import KERNEL_NAME, kernel_manager_class
+from lean_analysis.runner.kernel import KERNEL_NAME, kernel_manager_class, kernelspec_metadata
 from lean_analysis.runner.plan import report_title
-from lean_analysis.runner.provenance import now, shown_parameters
+from lean_analysis.runner.provenance import now, shown_data_path, shown_parameters
 from lean_analysis.runner.publish import write_text
 from lean_analysis.runner.results import ReportResult
+
+# errors of writing, not of the report: the run stops (exit 3) and publishes nothing
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def write_error(exc: BaseException) -> OSError | None:
+    """The OSError of writing (:data:`WRITE_ERRNOS`) behind ``exc`` (itself, its cause or
+    context), or ``None``."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 log = logging.getLogger("lean_analysis.runner")
 
@@ -58,7 +76,8 @@ def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang:
     ipynb, html_path = staging / f"{spec.name}.ipynb", staging / f"{spec.name}.html"
     for stale in (ipynb, html_path, staging / f"{spec.name}.metrics.json"):
         stale.unlink(missing_ok=True)
-    shown = shown_parameters(params, data.display_path)
+    data_shown = shown_data_path(data)
+    shown = shown_parameters(params, data_shown)
     res = ReportResult(spec.name, title, rel(spec.notebook), "ok", parameters=shown,
                        started=started.isoformat())
     log.info("report %s: start (%s)", spec.name, rel(spec.notebook))
@@ -68,21 +87,32 @@ def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang:
         nb = execute_notebook(spec.notebook, ipynb, params, spec.notebook.parent, progress,
                               kernel_log=staging / "logs" / f"{spec.name}.kernel.log")
     except Exception as e:  # a failing cell, or a kernel that did not start or died
+        cannot = write_error(e)
+        if cannot is not None:  # the disk, not the report: the run stops
+            raise cannot from (None if cannot is e else e)
         res.status = "failed"
-        if ipynb.exists():
-            nb = nbformat.read(ipynb, as_version=4)
-        res.error = failure_of(e, nb)
+        nb = _read_notebook(ipynb)
+        res.error = _masked_failure(failure_of(e, nb))
         log.error("report %s: failed: %s", spec.name, res.error.message)
     t1 = time.perf_counter()
     klog = staging / "logs" / f"{spec.name}.kernel.log"
-    if klog.exists() and klog.stat().st_size == 0:
-        klog.unlink()
+    if klog.exists():
+        if klog.stat().st_size == 0:
+            klog.unlink()
+        else:
+            write_text(klog, mask_secrets(klog.read_text(encoding="utf-8", errors="replace")))
     if nb is not None:
         res.timings.update(_timings_from_nb(nb))
+        # the kernel had the real values; what is written shows them masked
+        mask_notebook(nb)
+        nb.metadata["kernelspec"] = kernelspec_metadata()
+        write_text(ipynb, nbformat.writes(nb))
+    else:
+        ipynb.unlink(missing_ok=True)  # unreadable (cut short): nothing to show or rerun
     try:
         body = render_report(
             nb, title=title, period=period, lang=lang, parameters=shown,
-            data_path=data.display_path, fingerprint=fingerprint,
+            data_path=data_shown, fingerprint=fingerprint,
             run_time=started.isoformat(sep=" "), commit=commit, status=res.status, error=res.error,
         )
     except Exception as e:  # the HTML must exist even when rendering fails
@@ -90,7 +120,7 @@ def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang:
         res.status = "failed"
         res.error = res.error or ReportFailed.from_exception(e, f"rendering failed: {e}")
         body = _fallback_html(title, period, res.error)
-    html_path.write_text(body, encoding="utf-8")
+    write_text(html_path, body)
     t2 = time.perf_counter()
     res.timings.update({"execute_s": round(t1 - t0, 3), "render_s": round(t2 - t1, 3),
                         "total_s": round(t2 - t0, 3)})
@@ -106,10 +136,77 @@ def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang:
     head = [f"report {spec.name} ({rel(spec.notebook)})", f"status {res.status}",
             f"timings {json.dumps(res.timings)}",
             f"parameters {json.dumps(shown, ensure_ascii=False, default=str)}"]
-    write_text(staging / "logs" / f"{spec.name}.log",
-                "\n".join(head) + "\n" + (_cell_log(nb) if nb is not None else res.note + "\n"))
+    write_text(staging / "logs" / f"{spec.name}.log", mask_secrets(
+        "\n".join(head) + "\n" + (_cell_log(nb) if nb is not None else res.note + "\n")))
     log.info("report %s: %s in %.1f s", spec.name, res.status, res.timings["total_s"])
     return res
+
+
+def _read_notebook(path: Path):
+    """The executed notebook papermill wrote, or ``None`` when there is none or it cannot be
+    read (cut short by a full disk or a killed kernel)."""
+    import nbformat
+
+    if not path.exists():
+        return None
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - NotJSONError, a truncated file, a bad encoding
+        log.warning("could not read %s", rel(path))
+        return None
+
+
+def _masked_failure(error: ReportFailed) -> ReportFailed:
+    return dataclasses.replace(error, ename=mask_secrets(error.ename),
+                               evalue=mask_secrets(error.evalue),
+                               traceback=mask_secrets(error.traceback or ""))
+
+
+def mask_notebook(nb) -> None:
+    """Mask the secrets (:func:`~lean_analysis.redact.mask_secrets`) of an executed notebook
+    in place: the injected parameters cell, papermill's metadata (parameters, paths), and the
+    text the cells printed (streams, errors, plain-text results). Images and HTML outputs are
+    left as they are."""
+    pm = nb.metadata.get("papermill")
+    if pm is not None:
+        nb.metadata["papermill"] = mask_secrets_in(dict(pm))
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = mask_secrets(cell.source)
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                text = out.get("text", "")
+                out["text"] = mask_secrets(text if isinstance(text, str) else "".join(text))
+            elif kind == "error":
+                out["ename"] = mask_secrets(out.get("ename", ""))
+                out["evalue"] = mask_secrets(out.get("evalue", ""))
+                out["traceback"] = [mask_secrets(x) for x in out.get("traceback", [])]
+            elif kind in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
+                text = out["data"]["text/plain"]
+                out["data"]["text/plain"] = mask_secrets(text if isinstance(text, str) else "".join(text))
+
+
+def point_at(path: Path, staging: Path, folder: Path) -> None:
+    """Make the executed notebook ``path`` re-runnable where it is published: its injected
+    ``output_dir`` (the cell and ``metadata.papermill``) names ``folder`` instead of the
+    staging folder it ran in."""
+    import nbformat
+
+    nb = _read_notebook(path)
+    if nb is None:
+        return
+    old, new = str(staging), str(folder)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = cell.source.replace(old, new)
+    pm = nb.metadata.get("papermill", {})
+    params = pm.get("parameters", {})
+    if isinstance(params.get("output_dir"), str):
+        params["output_dir"] = params["output_dir"].replace(old, new)
+    if isinstance(pm.get("output_path"), str):
+        pm["output_path"] = pm["output_path"].replace(old, new)
+    write_text(path, nbformat.writes(nb))
 
 
 def failure_of(exc: BaseException, nb) -> ReportFailed:

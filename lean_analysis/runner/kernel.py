@@ -7,7 +7,15 @@ import sys
 import uuid
 from pathlib import Path
 
-KERNEL_NAME = "lean-analysis-python"
+# The name the executed notebooks record (``metadata.kernelspec``): ipykernel's own
+# ``python3``, which is this environment's Python wherever the notebook is run again
+KERNEL_NAME = "python3"
+KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
+
+
+def kernelspec_metadata() -> dict[str, str]:
+    """``metadata.kernelspec`` of an executed notebook: the kernel the runner used."""
+    return {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
 
 
 def kernel_manager_class(kernel_log: Path | None = None):
@@ -24,7 +32,7 @@ def kernel_manager_class(kernel_log: Path | None = None):
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
             return KernelSpec(
                 argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                name=kernel_name, display_name=f"Python ({sys.prefix})", language="python",
+                name=kernel_name, display_name=KERNEL_DISPLAY_NAME, language="python",
                 resource_dir=str(Path(sys.executable).parent), metadata={},
             )
 

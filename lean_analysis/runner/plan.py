@@ -68,7 +68,7 @@ def plan_batch(batch_path: str | Path | None, period: str, data: str | Path | No
         raise ParamError(None, "--lang", f"must be zh or en, not {lang!r}")
     lang = lang or batch.defaults.get("lang", "zh")
     info = inspect_data(data if data is not None else config.data_dir(), "--data")
-    check_tables(info, REQUIRED_TABLES, info.display_path, "tables")
+    check_tables(info, REQUIRED_TABLES, info.shown_path, "tables")
     check_period(info, period_s)
     run, skipped, kept, notes = [], [], [], []
     for spec in batch.reports:

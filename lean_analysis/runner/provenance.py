@@ -16,6 +16,7 @@ from typing import Any
 
 from lean_analysis import config
 from lean_analysis.params import DataInfo
+from lean_analysis.redact import mask_secrets, mask_secrets_in
 
 VERSIONED = ("lean-analysis", "pandas", "numpy", "duckdb", "pyarrow", "statsforecast",
              "statsmodels", "scipy", "pyfixest", "pysyncon", "pingouin", "matplotlib", "seaborn",
@@ -54,11 +55,24 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def shown_data_path(info: DataInfo) -> str:
+    """The data as the manifest, the HTML headers and the index show them, secrets masked: a
+    database by its URL without password, a path inside the project relative to it, any
+    other path by its name only (no absolute path of the machine)."""
+    if info.source:
+        return mask_secrets(info.source)
+    p = Path(info.path)
+    try:
+        return mask_secrets(p.resolve().relative_to(config.PROJECT_ROOT).as_posix())
+    except ValueError:
+        return mask_secrets(p.name)
+
+
 def data_record(info: DataInfo) -> dict[str, Any]:
-    """The manifest's ``data``: the path as shown to readers (secrets masked, relative to the
-    project), its kind, fingerprint, tables and order weeks."""
+    """The manifest's ``data``: the path as shown to readers (:func:`shown_data_path`), its
+    kind, fingerprint, tables and order weeks."""
     return {
-        "path": info.display_path,
+        "path": shown_data_path(info),
         "kind": info.kind,
         "fingerprint": info.fingerprint,
         "tables": info.tables,
@@ -68,8 +82,9 @@ def data_record(info: DataInfo) -> dict[str, Any]:
 
 
 def shown_parameters(params: dict[str, Any], data_display: str) -> dict[str, Any]:
-    """The parameters as shown to readers: no staging path, the data path masked/relative."""
+    """The parameters as shown to readers: no staging path, the data path as
+    :func:`shown_data_path` gives it, secrets masked."""
     shown = {k: v for k, v in params.items() if k != "output_dir"}
     if "data_dir" in shown:
         shown["data_dir"] = data_display
-    return shown
+    return mask_secrets_in(shown)

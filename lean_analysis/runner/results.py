@@ -1,5 +1,5 @@
 """What a run returns: :class:`RunResult` with one :class:`ReportResult` per report of the
-batch, and the exit codes of ``lean-analysis run``."""
+batch, the exit codes of ``lean-analysis run`` and :class:`OutputsError`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from typing import Any
 from lean_analysis.report.failure import ReportFailed
 
 STATUSES = ("ok", "failed", "skipped")
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+# 0 every report ok; 1 a report failed; 2 bad input or a refused run, before any kernel;
+# 3 the outputs folder cannot be written (read-only, full disk): nothing was published
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUTS = 0, 1, 2, 3
+
+
+class OutputsError(Exception):
+    """The run could not write its outputs (a read-only folder, a full disk, ...); the
+    published period is as it was before the run."""
 
 
 @dataclass

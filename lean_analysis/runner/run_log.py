@@ -5,14 +5,23 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from lean_analysis.redact import mask_secrets
+
 _LOGGERS = ("lean_analysis.runner", "papermill")
 
 
+class MaskingFormatter(logging.Formatter):
+    """Every line with its secrets masked (:func:`lean_analysis.redact.mask_secrets`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
+
+
 def attach(path: Path) -> logging.Handler:
-    """Send the runner's and papermill's messages (INFO and up) to ``path`` until
-    :func:`detach`."""
+    """Send the runner's and papermill's messages (INFO and up), secrets masked, to ``path``
+    until :func:`detach`."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     handler.previous_levels = {}  # type: ignore[attr-defined]
     for name in _LOGGERS:
