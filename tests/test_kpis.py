@@ -641,3 +641,30 @@ def test_demand_fill_rate_on_the_small_sample(small_dir, small_tables):
     per = (per["order_qty"] / per["demand_qty"]).sort_index()
     assert by.set_index("product_id")["demand_fill_rate"].sort_index().to_numpy() == pytest.approx(
         per.to_numpy(), rel=1e-12)
+
+
+def test_scorecard_passes_the_interval_of_an_external_figure(new_tables):
+    # the survey's published 89.62 (95 % interval 89.2–90.0) straddles the target 90
+    doc = survey_metrics(89.62)
+    doc["wave"] = "2026-10"
+    doc["figures"]["satisfaction_index"].update(ci_low=89.2, ci_high=90.0)
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc}
+                       ).set_index("indicator")
+    assert s.loc["satisfaction", "status"] == kpis.STATUS_WITHIN_MARGIN == "within_margin"
+    assert (s.loc["satisfaction", "ci_low"], s.loc["satisfaction", "ci_high"]) == (89.2, 90.0)
+    assert s.loc["satisfaction", "source_wave"] == "2026-10"
+    # an interval wholly below the target is not met; without an interval the point decides
+    doc["figures"]["satisfaction_index"].update(ci_low=89.2, ci_high=89.9)
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc})
+    assert s.set_index("indicator").loc["satisfaction", "status"] == "not_met"
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": survey_metrics(89.62)})
+    assert s.set_index("indicator").loc["satisfaction", "status"] == "not_met"
+    # a share target (%) gets the interval converted from the figure's share unit
+    share = {"report": "02_brand_cultivation", "period": "2026-10", "figures": {
+        "target_on_shelf_rate": {"value": 0.97, "unit": "share", "ci_low": 0.9, "ci_high": 1.0}}}
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"02_brand_cultivation": share})
+    r = s.set_index("indicator").loc["target_on_shelf_rate"]
+    assert (r["status"], r["ci_low"], r["ci_high"]) == ("within_margin", approx(90.0), approx(100.0))
+    from lean_analysis.kpis.figures import scorecard_figures
+    fig = scorecard_figures(s)["scorecard_target_on_shelf_rate"]
+    assert fig["status"] == "within_margin" and fig["ci_low"] == approx(90.0)
