@@ -286,8 +286,8 @@ def example_comments(
 ) -> pd.DataFrame:
     """Up to ``n`` distinct example comments per theme (or only ``theme`` / ``dimension``),
     drawn reproducibly with ``seed``; RAW text (escape it when displaying). ``columns`` adds
-    respondent columns (e.g. wave, customer_id). Columns: theme, dimension, complaint,
-    comment, plus ``columns``."""
+    respondent columns (e.g. wave, customer_id). Columns: theme, dimension, sentiment,
+    complaint, comment, plus ``columns``."""
     m = comment_themes(df, text=text, themes=themes)
     if theme is not None:
         m = m[m["theme"] == theme]
@@ -302,4 +302,4 @@ def example_comments(
     cols = list(columns)
     if cols and isinstance(df, pd.DataFrame):
         out = out.join(df[cols], on="row")
-    return out[["theme", "dimension", "complaint", "comment", *cols]].reset_index(drop=True)
+    return out[["theme", "dimension", "sentiment", "complaint", "comment", *cols]].reset_index(drop=True)
