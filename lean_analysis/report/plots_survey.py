@@ -494,7 +494,7 @@ def summary_findings(idx, share, cmp: Mapping[str, Any], compared: str, level: f
         level=lv, low=_fmt_est(cmp["ci_low"], is_share), high=_fmt_est(cmp["ci_high"], is_share),
         direction=sym.get(cmp["direction"], cmp["direction"]),
         target=_fmt_est(cmp["target"], is_share),
-        where=t(f"sv_find_where_{cmp['interval']}", lang))}]
+        where=t(f"sv_find_where_{cmp['interval']}", lang), todo=todo)}]
     est = dims.set_index("variable")
     if first is not None and first["dimension"] in est.index:
         e = est.loc[first["dimension"]]
