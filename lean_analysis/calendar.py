@@ -70,6 +70,23 @@ def month_mondays(month) -> tuple[pd.Timestamp, pd.Timestamp]:
     return first, last
 
 
+# Mean ordering weeks (Mondays) per month: 52 weeks ÷ 12 months (the "4.33-week month").
+WEEKS_PER_MONTH = 52 / 12
+
+
+def ordering_weeks(month) -> int:
+    """The number of ordering weeks of ``month``: its Mondays (an order week belongs to the
+    month of its Monday), 4 or 5. A 5-Monday month has 25 % more order weeks than a
+    4-Monday one, so its raw monthly sales are about 25 % higher at the same weekly rate;
+    compare months per ordering week (:data:`WEEKS_PER_MONTH` normalises back to a month).
+
+    >>> ordering_weeks("2026-10"), ordering_weeks("2026-08")
+    (4, 5)
+    """
+    first, last = month_mondays(month)
+    return int((last - first).days // 7 + 1)
+
+
 def covered_between(first_week, last_week) -> tuple[pd.Period, pd.Period]:
     """The first and last month fully covered by order weeks ``first_week .. last_week``
     (both Mondays of a covered month lie within them); ``PeriodNotCovered`` when none is.

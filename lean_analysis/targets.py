@@ -388,6 +388,13 @@ FIGURES: list[FigureSpec] = [
     _F("dimension_{dimension}", SURVEY, "index", "design-based mean dimension score", "wave"),
     _F("satisfaction_index_change", SURVEY, "index", "satisfaction index change since the previous wave",
        "wave"),
+    # 00 monthly overview (added): calendar-adjusted sales and the demand fill rate
+    _F("month_sales_cases_per_week", OVERVIEW, "case/week",
+       "cases ÷ the month's ordering weeks (Mondays in the month, 4 or 5); its mom and yoy are "
+       "the calendar-adjusted changes", "month"),
+    _F("month_demand_fill_rate", OVERVIEW, "share",
+       "Σ order_qty ÷ Σ demand_qty over the month's lines with recorded demand (需求满足率)",
+       "month"),
 ]
 
 

@@ -599,3 +599,80 @@ def test_window_covered_follows_the_window_in_use(tmp_path):
     assert kpis.active_customers(tables, "2026-10", include_current=True) == 3   # B, C, D
     with pytest.raises(kpis.PeriodNotCovered):
         kpis.active_customers(tables, "2026-10")
+
+
+# --------------------------------------------------------------------------- calendar, demand
+
+def test_calendar_adjusted_month_on_month(tmp_path):
+    # July 2026 has 4 Mondays (6 .. 27), August 5 (3 .. 31); the same 10 cartons every week
+    weeks = pd.date_range("2026-07-06", "2026-08-31", freq="7D")
+    t = make_tables(tmp_path, [(w.date().isoformat(), "A", "N", 10) for w in weeks])
+    h = kpis.headline(t, "2026-08").set_index("indicator")
+    assert h.attrs["weeks"]["value"] == 5 and h.attrs["weeks"]["prev_month"] == 4
+    assert h.loc["sales_cases", "value"] == approx(50 / 250)
+    assert h.loc["sales_cases", "mom"] == approx(0.25)                 # raw: the extra Monday
+    assert h.loc["sales_cases_per_week", "value"] == approx(10 / 250)
+    assert h.loc["sales_cases_per_week", "mom"] == approx(0.0)         # adjusted: no change
+    m = kpis.monthly_indicators(t, "2026-08", months=2).set_index("month")
+    assert list(m["weeks"]) == [4, 5]
+    assert m.loc["2026-08", "cases_mom"] == approx(0.25)
+    assert m.loc["2026-08", "cases_adjusted_mom"] == approx(0.0)
+    assert m.loc["2026-08", "cases_adjusted"] == approx(10 / 250 * 52 / 12)
+    ms = kpis.monthly_sales(t, "2026-08", months=2).set_index("month")
+    assert ms["cases_adjusted"].tolist() == [approx(10 / 250 * 52 / 12)] * 2
+
+
+def test_demand_fill_rate(tmp_path):
+    t = make_tables(tmp_path, [("2026-02-02", "A", "K", 10, 10, 10), ("2026-02-09", "A", "K", 20, 15, 15),
+                               ("2026-02-16", "B", "K", 10, 0, 0), ("2026-02-23", "B", "N", 0, None, 5)])
+    r = kpis.demand_fill_rate(t, "2026-02", by=None).iloc[0]
+    assert r["demand_fill_rate"] == approx(25 / 40)
+    assert (r["recorded_demand_lines"], r["no_demand_lines"]) == (3, 1)
+    h = kpis.headline(t, "2026-02").set_index("indicator")
+    assert h.loc["demand_fill_rate", "value"] == approx(25 / 40)
+    # the stock-out rate counts only the line that got nothing: 1 of 3
+    assert h.loc["stock_out_rate", "value"] == approx(1 / 3)
+
+
+def test_demand_fill_rate_on_the_small_sample(small_dir, small_tables):
+    # independent: pandas over the CSV, the month of each week's Monday
+    o = pd.read_csv(small_dir / "orders.csv", parse_dates=["week"])
+    oct_ = o[(o["week"].dt.to_period("M") == pd.Period("2026-10", "M")) & (o["demand_qty"] > 0)]
+    expected = oct_["order_qty"].sum() / oct_["demand_qty"].sum()
+    assert expected < 0.99                                   # caps cut the demand
+    got = kpis.demand_fill_rate(small_tables, "2026-10", by=None).iloc[0]["demand_fill_rate"]
+    assert got == pytest.approx(expected, rel=1e-12)
+    head = kpis.headline(small_tables, "2026-10").set_index("indicator")
+    assert head.loc["demand_fill_rate", "value"] == pytest.approx(expected, rel=1e-12)
+    by = kpis.demand_fill_rate(small_tables, "2026-10")
+    per = oct_.groupby("product_id")[["order_qty", "demand_qty"]].sum()
+    per = (per["order_qty"] / per["demand_qty"]).sort_index()
+    assert by.set_index("product_id")["demand_fill_rate"].sort_index().to_numpy() == pytest.approx(
+        per.to_numpy(), rel=1e-12)
+
+
+def test_scorecard_passes_the_interval_of_an_external_figure(new_tables):
+    # the survey's published 89.62 (95 % interval 89.2–90.0) straddles the target 90
+    doc = survey_metrics(89.62)
+    doc["wave"] = "2026-10"
+    doc["figures"]["satisfaction_index"].update(ci_low=89.2, ci_high=90.0)
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc}
+                       ).set_index("indicator")
+    assert s.loc["satisfaction", "status"] == kpis.STATUS_WITHIN_MARGIN == "within_margin"
+    assert (s.loc["satisfaction", "ci_low"], s.loc["satisfaction", "ci_high"]) == (89.2, 90.0)
+    assert s.loc["satisfaction", "source_wave"] == "2026-10"
+    # an interval wholly below the target is not met; without an interval the point decides
+    doc["figures"]["satisfaction_index"].update(ci_low=89.2, ci_high=89.9)
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc})
+    assert s.set_index("indicator").loc["satisfaction", "status"] == "not_met"
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": survey_metrics(89.62)})
+    assert s.set_index("indicator").loc["satisfaction", "status"] == "not_met"
+    # a share target (%) gets the interval converted from the figure's share unit
+    share = {"report": "02_brand_cultivation", "period": "2026-10", "figures": {
+        "target_on_shelf_rate": {"value": 0.97, "unit": "share", "ci_low": 0.9, "ci_high": 1.0}}}
+    s = kpis.scorecard(new_tables, "2026-10", TARGETS, {"02_brand_cultivation": share})
+    r = s.set_index("indicator").loc["target_on_shelf_rate"]
+    assert (r["status"], r["ci_low"], r["ci_high"]) == ("within_margin", approx(90.0), approx(100.0))
+    from lean_analysis.kpis.figures import scorecard_figures
+    fig = scorecard_figures(s)["scorecard_target_on_shelf_rate"]
+    assert fig["status"] == "within_margin" and fig["ci_low"] == approx(90.0)

@@ -51,7 +51,11 @@ def test_headline_cards_and_metrics(sales_tables):
     cards = {c["label"]: c for c in po.headline_cards(head, "en")}
     # cases 2 vs 1 and 5: +100 % MoM, −60 % YoY; key share 0.8 vs 0.8 (Jan) and
     # 145,000 ÷ 175,000 = 0.8286 (2025-02) → +0.00 pp, −2.86 pp
-    assert cards["sales (cases)"]["note"] == "MoM +100.0% · YoY -60.0%"
+    assert cards["sales (cases)"]["note"] == "raw: MoM +100.0% · YoY -60.0%"
+    # February 2026, January 2026 and February 2025 all have 4 Mondays: adjusted = raw
+    assert cards["sales per ordering week (cases)"]["note"] == (
+        "4 ordering weeks, calendar-adjusted · MoM +100.0% · YoY -60.0%")
+    assert cards["sales per ordering week (cases)"]["value"] == 0.5
     assert cards["key-brand sales share"]["note"] == "MoM +0.00 pp · YoY -2.86 pp"
     figs = headline_figures(head)
     assert figs["month_sales_cases"]["value"] == 2.0 and figs["month_sales_cases"]["prev_year"] == 5.0
@@ -84,7 +88,8 @@ def test_scorecard_metrics_feed_the_run_index(tmp_path):
     assert list(table["状态"]) == ["达成", "达成", "达成", "未达成", "未测量"]
     assert table["目标值"].iloc[0] == "≥ 11.20%"
     assert table["考核指标"].iloc[0] == "零售户毛利率"
-    assert table["说明"].iloc[4] == "本期没有 02_brand_cultivation 报告的指标"
+    assert table["说明"].iloc[4] == "本期没有品牌培育评估的结果"     # no internal names
+    assert list(table["来源"]) == ["订单数据", "满意度调查", "订单数据", "订单数据", "品牌培育评估"]
     cards = po.scorecard_cards(sc, "en")
     assert cards[3]["label"] == "new_product_coverage" and cards[3]["status"] == "not_met"
     assert math.isclose(cards[3]["value"], 75.0)
@@ -115,3 +120,77 @@ def test_figures_render_with_the_cjk_font(tmp_path, sales_tables):
     assert [len(f.axes) for f in figs] == [1, 3, 1, 1, 1]
     for fig in figs:
         plt.close(fig)
+
+
+def test_scorecard_table_within_margin_and_source_words(tmp_path):
+    new_tables = make_tables(tmp_path, NEW_ORDERS, **programmes(("P1", "新品培育", "", "NEW", ["A", "E"])))
+    doc = {"report": "03_satisfaction_survey", "period": "2026-10", "wave": "2026-09",
+           "figures": {"satisfaction_index": {"value": 89.62, "unit": "index", "definition": "x",
+                                              "ci_low": 89.2, "ci_high": 90.0}}}
+    sc = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc})
+    for lang, status, source, actual in (
+            ("zh", "区间内（待定）", "满意度调查（2026-09 波次）", "89.6（置信区间 89.2–90.0）"),
+            ("en", "within margin", "satisfaction survey (2026-09 wave)",
+             "89.6 (confidence interval 89.2–90.0)")):
+        table = po.scorecard_table(sc, lang).set_index(po.t("ov_indicator", lang))
+        row = table.iloc[1]
+        assert row[po.t("ov_status", lang)] == status
+        assert row[po.t("ov_source", lang)] == source
+        assert row[po.t("actual", lang)] == actual
+        text = table.to_string()
+        for internal in ("03_satisfaction_survey", "metrics.json", "satisfaction_index"):
+            assert internal not in text
+
+
+def test_product_table_is_short_and_by_name(small_tables):
+    pi = kpis.product_indicators(small_tables, "2026-10")
+    # 80 specifications as in the county: the small sample's 12, repeated with new names
+    many = pd.concat([pi.assign(product_id=pi["product_id"] + f"_{k}",
+                                product_name=pi["product_name"] + f"#{k}",
+                                cases=pi["cases"] * (1 + k / 10))
+                      for k in range(7)], ignore_index=True).head(80)
+    for d, top, worst in ((many, 10, 5), (pi, 5, 3)):
+        tbl, fmts = po.product_table(d, "zh", top=top, worst=worst)
+        assert len(tbl) == top + worst <= 15 and tbl.attrs == {"shown": top + worst, "total": len(d)}
+        names = tbl["规格"].tolist()
+        head = d.sort_values(["cases", "product_id"], ascending=[False, True]).head(top)
+        assert names[:top] == head["product_name"].tolist()
+        rest = d[~d["product_id"].isin(head["product_id"])]
+        low = rest.sort_values(["demand_fill_rate", "product_id"]).head(worst)
+        assert names[top:] == low["product_name"].tolist()
+        assert "product_id" not in tbl.columns and "需求满足率" in tbl.columns
+        assert tbl["列入原因"].tolist() == [f"销量前 {top}"] * top + [f"需求满足率最低 {worst}"] * worst
+    assert str(len(many)) in po.product_table_note(po.product_table(many, "zh")[0], "zh")
+
+
+def test_summary_findings_overview(small_tables):
+    head = kpis.headline(small_tables, "2026-10")
+    doc = {"report": "03_satisfaction_survey", "period": "2026-10", "wave": "2026-10",
+           "figures": {"satisfaction_index": {"value": 89.62, "unit": "index", "definition": "x",
+                                              "ci_low": 89.2, "ci_high": 90.0}}}
+    from lean_analysis.params import load_targets
+
+    card = kpis.scorecard(small_tables, "2026-10", load_targets(), {"03_satisfaction_survey": doc})
+    pi = kpis.product_indicators(small_tables, "2026-10")
+    f = po.summary_findings(head, card, pi, "zh")
+    h = head.set_index("indicator")
+    assert 3 <= len(f) <= 7 and all(set(x) == {"text", "status"} for x in f)
+    w = h.loc["sales_cases_per_week"]
+    assert f[0]["status"] is None and f"{w['value']:,.1f}" in f[0]["text"]
+    assert f"{w['mom'] * 100:+.1f}%" in f[0]["text"] and "按订货周调整" in f[0]["text"]
+    fill = h.loc["demand_fill_rate", "value"]
+    assert f"{fill * 100:.1f}%" in f[1]["text"] and f"{(1 - fill) * 100:.1f}%" in f[1]["text"]
+    worst = pi.sort_values(["demand_fill_rate", "product_id"]).iloc[0]["product_name"]
+    assert worst in f[1]["text"]
+    statuses = {x["status"] for x in f[2:]}
+    assert "within_margin" in statuses                      # the satisfaction target
+    sat = next(x for x in f if x["status"] == "within_margin")
+    assert "89.6" in sat["text"] and "89.2–90.0" in sat["text"]
+    met = card[card["status"] == "met"]
+    if len(met):
+        assert sum(x["status"] == "met" for x in f) == 1      # the met targets in one line
+    assert len([x for x in f[2:] if x["status"] != "met"]) == int((card["status"] != "met").sum())
+    for x in f:
+        assert "pp" not in x["text"] and "metrics.json" not in x["text"]
+    en = po.summary_findings(head, card, pi, "en")
+    assert "calendar-adjusted" in en[0]["text"]

@@ -49,3 +49,45 @@ def test_example_comments_are_raw_and_reproducible():
     assert set(ex["customer_id"]) == {"c1", "c2"}  # "配送很好" is no complaint
     again = survey.example_comments(df, n=1, seed=5)
     assert again.equals(survey.example_comments(df, n=1, seed=5))
+
+
+def test_sentiment_rule_recovers_the_planted_comments():
+    # the sample generator plants complaint and praise comments per dimension
+    from lean_analysis.sample import _catalogue as cat
+
+    zh = {key: name for name, key, *_ in cat.DIMENSIONS}
+    for planted, texts_by_dim in (("complaint", cat.COMPLAINTS), ("praise", cat.PRAISE)):
+        for key, texts in texts_by_dim.items():
+            m = survey.comment_themes(pd.Series(list(texts)))
+            own = m[m["dimension"] == zh[key]]
+            assert sorted(own["row"]) == list(range(len(texts))), (key, texts)
+            assert set(m["sentiment"]) == {planted}, m[["comment", "theme", "sentiment"]]
+
+
+def test_theme_counts_split_mentions_by_sentiment():
+    df = pd.DataFrame({"comment": ["订货很方便", "网上订货快", "网上订货系统经常卡顿", "订货不方便",
+                                   "订单", "送货准时，但是紧俏烟货源不足"]})
+    m = survey.comment_themes(df).set_index(["row", "theme"])["sentiment"]
+    assert m[(0, "订货不便")] == "praise" and m[(1, "订货不便")] == "praise"
+    assert m[(2, "订货不便")] == "complaint"
+    assert m[(3, "订货不便")] == "complaint"            # a negated praise word
+    assert m[(4, "订货不便")] == "neutral"
+    assert m[(5, "配送问题")] == "praise" and m[(5, "货源紧张")] == "complaint"
+    c = survey.theme_counts(df).set_index("theme")
+    assert c.loc["订货不便", ["mentions", "complaints", "praise", "neutral"]].tolist() == [5, 2, 2, 1]
+    assert (c["complaints"] + c["praise"] + c["neutral"] == c["mentions"]).all()
+    assert survey.clause_sentiment("好烟总是订不到") == "complaint"
+
+
+def test_ordering_theme_on_the_small_sample_counts_complaints_only(small_tables):
+    from lean_analysis.sample import _catalogue as cat
+
+    r = small_tables["survey_responses"]
+    ans = r[r["wave"] == r["wave"].max()]
+    c = survey.theme_counts(ans).set_index("theme")
+    # independent count: the planted ordering comments among the answers
+    texts = ans["comment"].dropna()
+    planted_c = int(texts.isin(cat.COMPLAINTS["ordering"]).sum())
+    planted_p = int(texts.isin(cat.PRAISE["ordering"]).sum())
+    assert c.loc["订货不便", "complaints"] == planted_c
+    assert c.loc["订货不便", "praise"] == planted_p

@@ -124,7 +124,8 @@ def test_target_comparison():
     est = survey.DesignEstimate(estimate=91.0, se=1.0, ci_low=91 - 1.959964, ci_high=92.959964,
                                 n=100, deff=1.0, df=99)
     r = survey.target_comparison(est, 90, ">=", "index", "index")
-    assert r["status"] == "met" and r["interval"] == "straddles"
+    # 91 with 95 % interval 89.04–92.96 contains 90: the survey cannot tell met from not met
+    assert r["status"] == "within_margin" and r["interval"] == "straddles"
     assert r["prob_meeting"] == pytest.approx(0.841, abs=1e-3)
     share = survey.DesignEstimate(estimate=0.85, se=0.02, ci_low=0.81, ci_high=0.89, n=100,
                                   deff=1.0, df=99)
@@ -134,3 +135,21 @@ def test_target_comparison():
     assert r["prob_meeting"] == pytest.approx(stats.norm.cdf(-2.5))
     with pytest.raises(ValueError, match="cannot compare"):
         survey.target_comparison(est, 90, ">=", "index", "cases")
+
+
+def test_target_status_within_margin_is_published():
+    # the reviewers' case: 89.62 with interval 89.2–90.0 against ≥ 90 (the end is included)
+    est = survey.DesignEstimate(estimate=89.62, se=0.2, ci_low=89.2, ci_high=90.0, n=400,
+                                deff=1.0, df=390)
+    r = survey.target_comparison(est, 90, ">=", "index", "index")
+    assert (r["status"], r["interval"]) == ("within_margin", "straddles")
+    share = survey.DesignEstimate(0.7, 0.02, 0.66, 0.74, 400, 1.0, 390)
+    figs = survey.figures(est, share, r, "satisfaction_index", pd.DataFrame(
+        columns=["variable", "estimate", "se", "ci_low", "ci_high", "n"]), 0.95)
+    si = figs["satisfaction_index"]
+    assert (si["status"], si["ci_low"], si["ci_high"]) == ("within_margin", 89.2, 90.0)
+    # wholly above the target → met; wholly below → not met
+    up = survey.DesignEstimate(91.0, 0.2, 90.6, 91.4, 400, 1.0, 390)
+    assert survey.target_comparison(up, 90, ">=", "index", "index")["status"] == "met"
+    down = survey.DesignEstimate(89.0, 0.2, 88.6, 89.4, 400, 1.0, 390)
+    assert survey.target_comparison(down, 90, ">=", "index", "index")["status"] == "not_met"

@@ -73,3 +73,30 @@ def test_tables_and_figures_build(small_tables):
                     ps.segment_plot(dom, "area", 88.0, lang), ps.league_plot(league, lang=lang)):
             assert fig.axes
             plt.close(fig)
+
+
+def test_summary_findings_state_the_interval_and_the_first_improvement():
+    idx = survey.DesignEstimate(89.62, 0.2, 89.2, 90.0, 400, 1.1, 394)
+    share = survey.DesignEstimate(0.68, 0.02, 0.64, 0.72, 398, 1.2, 394, method="logit")
+    cmp = survey.target_comparison(idx, 90, ">=", "index", "index")
+    ipa = pd.DataFrame({"dimension": ["货源供应", "配送服务"], "importance": [0.4, 0.2],
+                        "performance": [80.0, 90.0], "quadrant": ["fix_first", "keep_up"],
+                        "priority": [1, 2]})
+    dims = pd.DataFrame({"variable": ["货源供应", "配送服务"], "estimate": [80.0, 90.0],
+                         "se": [1.0, 1.0], "ci_low": [78.0, 88.0], "ci_high": [82.0, 92.0],
+                         "n": [400, 400]})
+    themes = survey.theme_counts(pd.Series(["订货很方便", "网上订货快", "紧俏烟货源不足",
+                                            "好烟总是订不到", "送货太慢"]))
+    f = ps.summary_findings(idx, share, cmp, "satisfaction_index", 0.95, ipa, dims, themes,
+                            None, lang="zh")
+    assert 3 <= len(f) <= 5
+    assert f[0] == {"status": "within_margin", "text": (
+        "满意度指数 89.6（95% 区间 89.2–90.0，目标 ≥ 90.0，目标在区间内，尚不能判定是否达成）："
+        "货源供应是首要改进项。")}
+    assert "货源供应得分 80.0（95% 区间 78.0–82.0）" in f[1]["text"] and "40%" in f[1]["text"]
+    # the complaint theme counts complaints only: 2 supply complaints, ordering praise apart
+    assert "“货源紧张”（2 条" in f[2]["text"] and "另有 2 次表扬" in f[2]["text"]
+    assert "满意率 68.0%（95% 区间 64.0%–72.0%）" in f[3]["text"]
+    en = ps.summary_findings(idx, share, cmp, "satisfaction_index", 0.95, ipa, dims, themes,
+                             None, lang="en")
+    assert en[0]["status"] == "within_margin" and "cannot be told" in en[0]["text"]

@@ -33,7 +33,12 @@ Conventions shared by all functions
 """
 
 from lean_analysis.calendar import PeriodNotCovered
-from lean_analysis.kpis.caps import order_at_cap_share, order_fill_rate, stock_out_rate
+from lean_analysis.kpis.caps import (
+    demand_fill_rate,
+    order_at_cap_share,
+    order_fill_rate,
+    stock_out_rate,
+)
 from lean_analysis.kpis.customers import (
     active_customers,
     coverage,
@@ -64,8 +69,9 @@ from lean_analysis.kpis.scorecard import (
     STATUS_MET,
     STATUS_NOT_MEASURED,
     STATUS_NOT_MET,
+    STATUS_WITHIN_MARGIN,
     convert_unit,
     scorecard,
 )
 
-__all__ = ["PeriodNotCovered", "STATUS_MET", "STATUS_NOT_MET", "STATUS_NOT_MEASURED", "DEFAULT_SOURCES", "covered_months", "is_covered", "span_months", "monthly_sales", "sales", "sales_value", "value_per_case", "key_brand_share", "retailer_margin", "active_customers", "coverage", "sell_through", "order_fill_rate", "order_at_cap_share", "repurchase_rate", "stock_out_rate", "new_product_coverage", "manager_scores", "headline", "monthly_indicators", "product_indicators", "scorecard", "convert_unit", "SCORECARD_COLUMNS", "SCORECARD_REASONS", "window_covered", "figures"]
+__all__ = ["PeriodNotCovered", "STATUS_MET", "STATUS_NOT_MET", "STATUS_NOT_MEASURED", "STATUS_WITHIN_MARGIN", "DEFAULT_SOURCES", "covered_months", "is_covered", "span_months", "monthly_sales", "sales", "sales_value", "value_per_case", "key_brand_share", "retailer_margin", "active_customers", "coverage", "sell_through", "order_fill_rate", "order_at_cap_share", "repurchase_rate", "stock_out_rate", "demand_fill_rate", "new_product_coverage", "manager_scores", "headline", "monthly_indicators", "product_indicators", "scorecard", "convert_unit", "SCORECARD_COLUMNS", "SCORECARD_REASONS", "window_covered", "figures"]

@@ -1,4 +1,5 @@
-"""Rationing indicators: order-fill rate (订足率), order-at-cap share (订足面), stock-out rate."""
+"""Rationing indicators: order-fill rate (订足率), order-at-cap share (订足面), stock-out rate,
+demand fill rate (需求满足率)."""
 
 from __future__ import annotations
 
@@ -88,3 +89,35 @@ def stock_out_rate(tables: Tables, period: str | None, by: str | Sequence[str] |
         df["stock_out_rate"] = df["unfilled_demand_lines"] / df["demand_lines"].where(df["demand_lines"] > 0)
 
     return _rate_frame(tables, period, span, by, "stock-out rate", cols, compute)
+
+
+def demand_fill_rate(tables: Tables, period: str | None,
+                     by: str | Sequence[str] | None = "product_id",
+                     span: Any = "month") -> pd.DataFrame:
+    """Demand fill rate (需求满足率) = Σ order_qty ÷ Σ demand_qty over the lines with recorded
+    demand (demand_qty > 0) of ``span``: the share of the recorded demand that was served.
+
+    Unlike :func:`stock_out_rate`, which counts only the demand lines that got nothing
+    (order 0, rare when caps are never 0), this counts every carton of demand cut by a cap
+    or by short supply; 1 − the rate is the unserved share of demand.
+
+    Assumptions: ``demand_qty`` is the customer's recorded demand (需求量) before the cap,
+    so order ≤ demand and the rate lies in [0, 1] (an order above its demand would push it
+    up). Lines without recorded demand (demand_qty = 0) are left out, their orders too, and
+    counted in ``no_demand_lines``; the same lines as the denominator of
+    :func:`stock_out_rate`.
+    Columns: ``by…, recorded_demand_lines, recorded_demand, recorded_demand_order,
+    no_demand_lines, demand_fill_rate``.
+
+    Example (tests): demands 10, 20 and 10 with orders 10, 15 and 0, plus a line with demand
+    0 and order 5 → 25 ÷ 40 = 0.625, no_demand_lines 1.
+    """
+    cols = ["recorded_demand_lines", "recorded_demand", "recorded_demand_order", "lines"]
+
+    def compute(df):
+        df["no_demand_lines"] = (df["lines"] - df["recorded_demand_lines"]).astype(int)
+        df["demand_fill_rate"] = (df["recorded_demand_order"]
+                                  / df["recorded_demand"].where(df["recorded_demand"] > 0))
+        df.drop(columns="lines", inplace=True)
+
+    return _rate_frame(tables, period, span, by, "demand fill rate", cols, compute)

@@ -21,7 +21,7 @@ def scorecard_figures(sc: pd.DataFrame) -> dict[str, dict[str, Any]]:
     target's unit), unit, definition, target, direction, status, span, source, the labels
     of the targets file (empty when it gives none: the report then names the target),
     reason, note, and ``order``, the position in the targets file (metrics.json sorts its
-    keys). The run index shows the figures with a ``target`` as the scorecard headline."""
+    keys); ``ci_low``/``ci_high`` and ``source_wave`` when the source figure gives them. The run index shows the figures with a ``target`` as the scorecard headline."""
     out = {}
     for i, (_, r) in enumerate(sc.iterrows()):
         out[f"scorecard_{r['indicator']}"] = figure(
@@ -29,7 +29,10 @@ def scorecard_figures(sc: pd.DataFrame) -> dict[str, dict[str, Any]]:
             str(r["definition"]), target=float(r["target"]), direction=str(r["direction"]),
             status=str(r["status"]), span=str(r["span"]), source=str(r["source"]),
             label_zh=str(r["label_zh"] or ""), label_en=str(r["label_en"] or ""),
-            reason=str(r["reason"]), note=str(r["note"]), order=i)
+            reason=str(r["reason"]), note=str(r["note"]), order=i,
+            **({"ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
+               if not (_missing(r.get("ci_low")) or _missing(r.get("ci_high"))) else {}),
+            **({"source_wave": str(r["source_wave"])} if r.get("source_wave") else {}))
     return out
 
 

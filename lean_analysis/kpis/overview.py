@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from lean_analysis.calendar import PeriodNotCovered
+from lean_analysis.calendar import WEEKS_PER_MONTH, PeriodNotCovered, ordering_weeks
 from lean_analysis.calendar import month_period as _period
 from lean_analysis.config import CARTONS_PER_CASE
 from lean_analysis.data.tables import Tables
@@ -72,9 +72,15 @@ def monthly_indicators(tables: Tables, period: str, months: int = 13,
 
     Columns: ``month`` (YYYY-MM, every month of the range, also those without lines),
     ``cases``, ``value_10k``, ``value_per_case``, ``key_brand_share`` (``key_brand_basis``),
-    ``retailer_margin`` (volume-weighted), ``order_fill_rate``, ``order_at_cap_share`` and
-    ``stock_out_rate``, each with the definition of its own function. A month without lines
-    has 0 cases and NaN rates.
+    ``retailer_margin`` (volume-weighted), ``order_fill_rate``, ``order_at_cap_share``,
+    ``stock_out_rate`` and ``demand_fill_rate``, each with the definition of its own
+    function. A month without lines has 0 cases and NaN rates.
+
+    Calendar: ``weeks`` = the month's ordering weeks (Mondays,
+    :func:`lean_analysis.calendar.ordering_weeks`, 4 or 5), ``cases_per_week`` = cases ÷
+    weeks, ``cases_adjusted`` = cases_per_week × 52/12 (a 4.33-week month), and the
+    month-on-month changes ``cases_mom`` (raw) and ``cases_adjusted_mom`` (per ordering
+    week: a 5-Monday month selling the same per week as the 4-Monday month before has 0).
     """
     if key_brand_basis not in ("value", "volume"):
         raise ValueError(f"key_brand_basis must be 'value' or 'volume', not {key_brand_basis!r}")
@@ -100,7 +106,15 @@ def monthly_indicators(tables: Tables, period: str, months: int = 13,
         "order_fill_rate": ratio("capped_order", "capped_cap").to_numpy(),
         "order_at_cap_share": ratio("at_cap_lines", "capped_lines").to_numpy(),
         "stock_out_rate": ratio("unfilled_demand_lines", "demand_lines").to_numpy(),
+        "demand_fill_rate": ratio("recorded_demand_order", "recorded_demand").to_numpy(),
     })
+    weeks = [ordering_weeks(m) for m in idx]
+    out.insert(2, "weeks", weeks)
+    out.insert(3, "cases_per_week", out["cases"] / out["weeks"])
+    out.insert(4, "cases_adjusted", out["cases_per_week"] * WEEKS_PER_MONTH)
+    for col, name in (("cases", "cases_mom"), ("cases_per_week", "cases_adjusted_mom")):
+        prev = out[col].shift(1)
+        out[name] = out[col] / prev.where(prev > 0) - 1
     return out
 
 
@@ -112,7 +126,8 @@ def product_indicators(tables: Tables, period: str, window: int = 3,
     Columns: ``product_id, brand, product_name, price_class, is_key_brand, cases,
     value_10k, coverage`` (:func:`coverage`, numerator "base"), ``sell_through``
     (:func:`sell_through`), ``repurchase_rate``, ``order_fill_rate``,
-    ``order_at_cap_share``, ``stock_out_rate``. Needs the ``window`` months before
+    ``order_at_cap_share``, ``stock_out_rate``, ``demand_fill_rate``
+    (:func:`demand_fill_rate`). Needs the ``window`` months before
     ``period`` (else :class:`PeriodNotCovered`).
     """
     p = _period(period)
@@ -126,16 +141,18 @@ def product_indicators(tables: Tables, period: str, window: int = 3,
     sums["order_at_cap_share"] = sums["at_cap_lines"] / sums["capped_lines"].where(sums["capped_lines"] > 0)
     sums["stock_out_rate"] = (sums["unfilled_demand_lines"]
                               / sums["demand_lines"].where(sums["demand_lines"] > 0))
+    sums["demand_fill_rate"] = (sums["recorded_demand_order"]
+                                / sums["recorded_demand"].where(sums["recorded_demand"] > 0))
     prods = tables["products"][["product_id", "brand", "product_name", "price_class", "is_key_brand"]]
     out = (cov[["product_id", "coverage"]]
            .merge(prods, on="product_id", how="left")
            .merge(sums[["product_id", "cases", "value_10k", "order_fill_rate", "order_at_cap_share",
-                        "stock_out_rate"]], on="product_id", how="left")
+                        "stock_out_rate", "demand_fill_rate"]], on="product_id", how="left")
            .merge(st[["product_id", "sell_through"]], on="product_id", how="left")
            .merge(rp[["product_id", "repurchase_rate"]], on="product_id", how="left"))
     cols = ["product_id", "brand", "product_name", "price_class", "is_key_brand", "cases",
             "value_10k", "coverage", "sell_through", "repurchase_rate", "order_fill_rate",
-            "order_at_cap_share", "stock_out_rate"]
+            "order_at_cap_share", "stock_out_rate", "demand_fill_rate"]
     return out[cols].sort_values("product_id", ignore_index=True)
 
 
@@ -149,11 +166,16 @@ def headline(tables: Tables, period: str, key_brand_basis: str = "value",
 
     Columns: ``indicator``, ``unit``, ``value``, ``prev_month``, ``prev_year``, ``mom``,
     ``yoy``, ``change`` ("relative": mom = value ÷ prev − 1; "difference": mom = value −
-    prev, for shares) and ``definition``. Indicators: ``sales_cases``, ``sales_value_10k``,
+    prev, for shares) and ``definition``. Indicators: ``sales_cases``,
+    ``sales_cases_per_week`` (cases ÷ the month's ordering weeks,
+    :func:`lean_analysis.calendar.ordering_weeks`: its ``mom`` and ``yoy`` are the
+    calendar-adjusted changes, free of the 4- vs 5-Monday swing), ``sales_value_10k``,
     ``value_per_case``, ``key_brand_share``, ``retailer_margin``, ``order_fill_rate``,
-    ``order_at_cap_share``, ``stock_out_rate`` and ``active_customers``. A comparison month
-    the data do not cover gives NaN (and so does ``active_customers`` when its window is
-    not covered).
+    ``order_at_cap_share``, ``stock_out_rate``, ``demand_fill_rate``
+    (:func:`~lean_analysis.kpis.demand_fill_rate`) and ``active_customers``; ``weeks``
+    gives the ordering weeks of the month, the previous month and the month a year before.
+    A comparison month the data do not cover gives NaN (and so does ``active_customers``
+    when its window is not covered).
     """
     p = _period(period)
     _require(tables, p, p, "headline")
@@ -167,6 +189,9 @@ def headline(tables: Tables, period: str, key_brand_basis: str = "value",
     spec = [
         ("sales_cases", "case", "relative", lambda s: s["cartons"] / CARTONS_PER_CASE,
          "Σ order_qty ÷ 250 over the month's order lines (week's Monday in the month)"),
+        ("sales_cases_per_week", "case/week", "relative",
+         lambda s: s["cartons"] / CARTONS_PER_CASE / ordering_weeks(s.name),
+         "cases ÷ the month's ordering weeks (Mondays in the month, 4 or 5)"),
         ("sales_value_10k", "¥10k", "relative", lambda s: s["amount"] / 10_000,
          "Σ amount (¥ at wholesale price) ÷ 10,000 over the month's order lines"),
         ("value_per_case", "¥/case", "relative",
@@ -184,6 +209,9 @@ def headline(tables: Tables, period: str, key_brand_basis: str = "value",
         ("stock_out_rate", "share", "difference",
          lambda s: _ratio(s["unfilled_demand_lines"], s["demand_lines"]),
          "lines with demand_qty > 0 and order_qty = 0 ÷ lines with demand_qty > 0"),
+        ("demand_fill_rate", "share", "difference",
+         lambda s: _ratio(s["recorded_demand_order"], s["recorded_demand"]),
+         "Σ order_qty ÷ Σ demand_qty over the lines with recorded demand"),
     ]
     rows = []
     for name, unit, change, fn, definition in spec:
@@ -194,7 +222,7 @@ def headline(tables: Tables, period: str, key_brand_basis: str = "value",
             elif str(m) in df.index:
                 row[col] = float(fn(df.loc[str(m)]))
             else:
-                row[col] = 0.0 if unit in ("case", "¥10k") else math.nan
+                row[col] = 0.0 if unit in ("case", "case/week", "¥10k") else math.nan
         rows.append(row)
     win = (f"M-{window - 1} .. M" if include_current else f"M-{window} .. M-1") if window > 1 else (
         "M" if include_current else "M-1")
@@ -211,5 +239,7 @@ def headline(tables: Tables, period: str, key_brand_basis: str = "value",
     for col, name in (("prev_month", "mom"), ("prev_year", "yoy")):
         prev = out[col].where(out[col] != 0)
         out[name] = np.where(rel, out["value"] / prev - 1, out["value"] - out[col])
-    return out[["indicator", "unit", "value", "prev_month", "prev_year", "mom", "yoy", "change",
-                "definition"]]
+    res = out[["indicator", "unit", "value", "prev_month", "prev_year", "mom", "yoy", "change",
+               "definition"]].copy()
+    res.attrs["weeks"] = {col: ordering_weeks(m) for col, m in months.items()}
+    return res

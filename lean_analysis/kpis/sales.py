@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lean_analysis.calendar import WEEKS_PER_MONTH, ordering_weeks
 from lean_analysis.calendar import month_period as _period
 from lean_analysis.config import CARTONS_PER_CASE
 from lean_analysis.data.tables import Tables
@@ -33,7 +34,10 @@ def monthly_sales(tables: Tables, period: str, months: int = 13,
     Months before the first covered month are left out (the result starts at the first
     covered month); ``period`` itself must be covered. Columns: ``month`` (YYYY-MM), the
     ``by`` columns, ``cartons``, ``cases`` (= cartons ÷ 250), ``value_10k`` (= Σ amount ÷
-    10,000, ¥10k) and ``value_per_case`` (¥/case).
+    10,000, ¥10k), ``value_per_case`` (¥/case), ``weeks`` (the month's ordering weeks,
+    :func:`lean_analysis.calendar.ordering_weeks`: 4 or 5 Mondays) and ``cases_adjusted``
+    (cases ÷ weeks × 52/12: the month's sales at 4.33 ordering weeks, comparable across
+    4- and 5-Monday months).
     """
     p = _period(period)
     _require(tables, p, p, "monthly sales")
@@ -45,6 +49,8 @@ def monthly_sales(tables: Tables, period: str, months: int = 13,
     out["cases"] = df["cartons"] / CARTONS_PER_CASE
     out["value_10k"] = df["amount"] / 10_000
     out["value_per_case"] = df["amount"] / out["cases"].where(out["cases"] > 0)
+    out["weeks"] = [ordering_weeks(m) for m in out["month"]]
+    out["cases_adjusted"] = out["cases"] / out["weeks"] * WEEKS_PER_MONTH
     return out
 
 

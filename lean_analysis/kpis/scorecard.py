@@ -24,6 +24,7 @@ convert_unit = _targets_core.convert
 STATUS_MET = _targets_core.MET
 STATUS_NOT_MET = _targets_core.NOT_MET
 STATUS_NOT_MEASURED = _targets_core.NOT_MEASURED
+STATUS_WITHIN_MARGIN = _targets_core.WITHIN_MARGIN
 
 # Where the scorecard finds the targets it does not compute from orders: target key ->
 # (report, figure) in that report's metrics.json, from the figures registry
@@ -44,32 +45,43 @@ _COMPUTED = {
     ),
 }
 SCORECARD_COLUMNS = ["indicator", "label_zh", "label_en", "target", "unit", "direction", "actual",
-                     "status", "span", "source", "definition", "reason", "note"]
+                     "status", "span", "source", "definition", "reason", "note", "ci_low",
+                     "ci_high", "source_wave"]
 # Codes in the scorecard's ``reason`` column (";"-separated), explained in ``note``.
 SCORECARD_REASONS = ("no_metrics", "other_period", "no_figure", "no_source", "no_new_product",
                      "no_base", "products_left_out", "not_covered", "targets_year")
 
 
 def _external_figure(key: str, src: Mapping[str, str], other_metrics, p: pd.Period):
-    """(value, unit, definition, span, source, (reason code, note)) of a figure of another
-    report."""
+    """(value, unit, definition, span, source, (reason code, note), (ci_low, ci_high),
+    wave) of a figure of another report; the interval is the figure's ``ci_low`` /
+    ``ci_high`` (NaN when it publishes none), the wave the metrics' ``wave`` ('' when
+    none)."""
     if not isinstance(src, Mapping) or "report" not in src or "figure" not in src:
         raise ValueError(f"scorecard source of {key!r} must be {{report, figure}}, not {src!r}")
     report, figure = str(src["report"]), str(src["figure"])
     source = f"{report}:{figure}"
     doc = other_metrics.get(report)
+    none = (math.nan, math.nan)
     if not doc:
         return (math.nan, None, "", str(p), source,
-                ("no_metrics", f"no metrics of report {report} for {p}"))
+                ("no_metrics", f"no metrics of report {report} for {p}"), none, "")
+    wave = str(doc.get("wave") or "")
     if str(doc.get("period")) != str(p):
         return (math.nan, None, "", str(p), source,
-                ("other_period", f"metrics of report {report} are for {doc.get('period')}, not {p}"))
+                ("other_period", f"metrics of report {report} are for {doc.get('period')}, not {p}"),
+                none, wave)
     fig = (doc.get("figures") or {}).get(figure)
     if not isinstance(fig, Mapping) or fig.get("value") is None:
         return (math.nan, None, "", str(p), source,
-                ("no_figure", f"report {report} has no figure {figure}"))
+                ("no_figure", f"report {report} has no figure {figure}"), none, wave)
+
+    def end(k):
+        v = fig.get(k)
+        return math.nan if v is None else float(v)
+
     return (float(fig["value"]), fig.get("unit"), str(fig.get("definition", "")),
-            str(fig.get("span", p)), source, ("", ""))
+            str(fig.get("span", p)), source, ("", ""), (end("ci_low"), end("ci_high")), wave)
 
 
 def _computed_figure(tables: Tables, key: str, p: pd.Period, basis: str, margin_weighting: str,
@@ -136,8 +148,12 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
     itself must be covered by the data (else :class:`PeriodNotCovered`).
 
     The actual value is shown in the target's unit (0.112 share against a target in "%"
-    → 11.2). Status: "met" when ``actual <direction> target`` (compared at 9 decimals),
-    else "not_met". Columns: :data:`SCORECARD_COLUMNS`.
+    → 11.2). Status (:func:`lean_analysis.targets.status`): "within_margin" when the figure
+    of another report publishes an interval (``ci_low``, ``ci_high``, e.g. the survey's
+    satisfaction index) that contains the target, else "met" when ``actual <direction>
+    target`` (compared at 9 decimals), else "not_met". Columns: :data:`SCORECARD_COLUMNS`
+    (``ci_low``/``ci_high`` in the target's unit, NaN without an interval;
+    ``source_wave`` the other report's survey wave, '' when none).
 
     Example (tests): year-to-date margin 192 ÷ 1,692 = 11.35 % against ≥ 11.2 % → met;
     new-product coverage 3 of 4 active customers = 0.75 against ≥ 1.0 → not met; no
@@ -159,8 +175,9 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
         tgt = _targets_core.Target.from_spec(key, spec)
         unit, direction, target = tgt.unit, tgt.direction, tgt.value
         actual, a_unit, definition, note, span = math.nan, "share", "", ("", ""), ytd_span
+        ci, wave = (math.nan, math.nan), ""
         if key in srcs:
-            actual, a_unit, definition, span, source, note = _external_figure(
+            actual, a_unit, definition, span, source, note, ci, wave = _external_figure(
                 key, srcs[key], other_metrics, p)
             if a_unit is None:
                 a_unit = unit
@@ -176,13 +193,17 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
             source = ""
             note = ("no_source", f"no source for target {key!r} (not computed here and not in sources)")
         value = math.nan if math.isnan(actual) else convert_unit(actual, a_unit, unit)
+        ci = tuple(math.nan if math.isnan(c) or math.isnan(actual) else convert_unit(c, a_unit, unit)
+                   for c in ci)
         rows.append({
             "indicator": key, "label_zh": str(spec.get("label_zh", "")),
             "label_en": str(spec.get("label_en", "")), "target": target, "unit": unit,
-            "direction": direction, "actual": value, "status": tgt.status(value),
+            "direction": direction, "actual": value,
+            "status": tgt.status(value, ci=None if any(math.isnan(c) for c in ci) else ci),
             "span": span, "source": source,
             "definition": definition or str(spec.get("definition", "")),
             "reason": ";".join(c for c, _ in (note, note_all) if c),
             "note": "; ".join(x for _, x in (note, note_all) if x),
+            "ci_low": ci[0], "ci_high": ci[1], "source_wave": wave,
         })
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)

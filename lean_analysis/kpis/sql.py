@@ -107,6 +107,9 @@ _SUMS = {
     "zero_cap_lines": "count(*) FILTER (WHERE o.cap_qty = 0)",
     "demand_lines": "count(*) FILTER (WHERE o.demand_qty > 0)",
     "unfilled_demand_lines": "count(*) FILTER (WHERE o.demand_qty > 0 AND o.order_qty = 0)",
+    "recorded_demand_lines": "count(*) FILTER (WHERE o.demand_qty > 0)",
+    "recorded_demand": _exact_sum("o.demand_qty", "o.demand_qty > 0"),
+    "recorded_demand_order": _exact_sum("o.order_qty", "o.demand_qty > 0"),
     "unknown_product_lines": "count(*) FILTER (WHERE p.product_id IS NULL)",
 }
 

@@ -26,13 +26,15 @@ _DIRECTIONS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 # Headline indicators: text key and card format.
 HEADLINE = {
     "sales_cases": ("sales_cases", ",.1f"),
+    "sales_cases_per_week": ("ov_cases_per_week", ",.1f"),
     "sales_value_10k": ("sales_value_10k", ",.1f"),
     "value_per_case": ("value_per_case", ",.0f"),
     "key_brand_share": ("key_brand_share", "percent"),
     "retailer_margin": ("retailer_margin", "percent"),
     "active_customers": ("ov_active_customers", "int"),
     "order_fill_rate": ("order_fill_rate", "percent"),
-    "stock_out_rate": ("stock_out_rate", "percent"),
+    "stock_out_rate": ("ov_stock_out_lines", "percent"),
+    "demand_fill_rate": ("ov_demand_fill_rate", "percent"),
     "order_at_cap_share": ("order_at_cap_share", "percent"),
 }
 
@@ -72,6 +74,10 @@ def _signed(x: float, digits: int) -> str:
     return f"{(v if v != 0 else 0.0):+.{digits}f}"       # no "-0.0"
 
 
+def _share(x: float, digits: int = 1) -> str:
+    return "—" if _missing(x) else f"{float(x) * 100:.{digits}f}%"
+
+
 def _signed_pct(x: float) -> str:
     return "—" if _missing(x) else f"{_signed(x, 1)}%"
 
@@ -86,11 +92,28 @@ def reason_text(row: Mapping[str, Any], lang: str = "zh") -> str:
     if not codes:
         return str(row.get("note") or "")
     report, _, figure = str(row.get("source", "")).partition(":")
-    span = str(row.get("span", ""))
+    key = f"ov_source_{report}"
     known = set(text_keys())
-    words = [t(f"ov_reason_{c}", lang, report=report, figure=figure, year=span[:4])
+    name = t(key, lang) if key in known else report
+    span = str(row.get("span", ""))
+    words = [t(f"ov_reason_{c}", lang, report=name, figure=figure, year=span[:4])
              if f"ov_reason_{c}" in known else c for c in codes]
     return ("；" if lang == "zh" else "; ").join(words)
+
+
+def source_text(row: Mapping[str, Any], lang: str = "zh") -> str:
+    """Where a scorecard row's value comes from, in words: 订单数据, 满意度调查（2026-10
+    波次）, 品牌培育评估 … (never the report's file or figure name)."""
+    src = str(row.get("source") or "")
+    if src == "orders":
+        return t("ov_orders_source", lang)
+    if not src:
+        return "—"
+    report = src.partition(":")[0]
+    key = f"ov_source_{report}"
+    name = t(key, lang) if key in text_keys() else report
+    wave = str(row.get("source_wave") or "")
+    return t("ov_source_wave", lang, name=name, wave=wave) if wave else name
 
 
 def format_actual(value: Any, unit: str | None, lang: str = "zh") -> str:
@@ -112,11 +135,18 @@ def headline_cards(head: pd.DataFrame, lang: str = "zh") -> list[dict[str, Any]]
     value with month-on-month and year-on-year change (relative for quantities, in
     percentage points for shares)."""
     cards = []
+    weeks = head.attrs.get("weeks", {})
     for _, r in head.iterrows():
         key, fmt = HEADLINE.get(r["indicator"], (r["indicator"], None))
         change = (lambda x: _signed_pct(x)) if r["change"] == "relative" else (lambda x: _signed_pp(x, lang))
         note = (f"{t('ov_vs_prev_month', lang)} {change(r['mom'])} · "
                 f"{t('ov_vs_prev_year', lang)} {change(r['yoy'])}")
+        if r["indicator"] == "sales_cases" and weeks:
+            note = f"{t('ov_raw', lang)}{note}"
+        elif r["indicator"] == "sales_cases_per_week" and weeks:
+            note = f"{t('ov_weeks_card', lang, n=weeks['value'])} · {note}"
+        elif r["indicator"] == "demand_fill_rate" and not _missing(r["value"]):
+            note = f"{t('ov_unserved', lang, share=_share(1 - float(r['value'])))} · {note}"
         cards.append({"label": t(key, lang) if key in text_keys() else key,
                       "value": r["value"], "format": fmt, "note": note})
     return cards
@@ -192,23 +222,41 @@ def sales_table(df: pd.DataFrame, by: str | None, lang: str = "zh", top: int | N
     return out, fmts
 
 
-def product_table(pi: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict[str, Any]]:
-    """:func:`kpis.product_indicators` as a display table and its formats."""
+def product_table(pi: pd.DataFrame, lang: str = "zh", top: int = 10,
+                  worst: int = 5) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`kpis.product_indicators` as a short display table and its formats: the ``top``
+    specifications by cases, then the ``worst`` of the rest with the lowest demand fill
+    rate (the most demand left unserved), by name; a first column says why each is listed.
+    ``attrs["shown"]`` and ``attrs["total"]`` count the rows."""
     names = {
         "product_name": t("ov_product", lang), "brand": t("ov_brand", lang),
         "price_class": t("ov_price_class", lang), "cases": t("sales_cases", lang),
         "coverage": t("coverage", lang), "sell_through": t("sell_through", lang),
         "repurchase_rate": t("repurchase_rate", lang), "order_fill_rate": t("order_fill_rate", lang),
-        "order_at_cap_share": t("order_at_cap_share", lang), "stock_out_rate": t("stock_out_rate", lang),
+        "demand_fill_rate": t("ov_demand_fill_rate", lang),
+        "stock_out_rate": t("ov_stock_out_lines", lang),
     }
-    d = pi[list(names)].copy()
-    d["price_class"] = [group_label(v, "price_class", lang) for v in d["price_class"]]
-    d = d.rename(columns=names)
+    by_cases = pi.sort_values(["cases", "product_id"], ascending=[False, True])
+    head = by_cases.head(top)
+    rest = by_cases.iloc[top:]
+    if "demand_fill_rate" in rest:
+        low = rest[rest["demand_fill_rate"].notna()].sort_values(
+            ["demand_fill_rate", "product_id"]).head(worst)
+    else:
+        low = rest.iloc[:0]
+    d = pd.concat([head, low])
+    cols = [c for c in names if c in d.columns]
+    out = d[cols].copy()
+    out.insert(0, t("ov_listed", lang), [t("ov_listed_top", lang, n=top)] * len(head)
+               + [t("ov_listed_low", lang, n=worst)] * len(low))
+    out["price_class"] = [group_label(v, "price_class", lang) for v in out["price_class"]]
+    out = out.rename(columns=names).reset_index(drop=True)
+    out.attrs.update(shown=len(out), total=len(pi))
     fmts: dict[str, Any] = {names["cases"]: ",.1f"}
     for c in ("coverage", "sell_through", "repurchase_rate", "order_fill_rate",
-              "order_at_cap_share", "stock_out_rate"):
+              "demand_fill_rate", "stock_out_rate"):
         fmts[names[c]] = "percent"
-    return d, fmts
+    return out, fmts
 
 
 def manager_table(ms: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -222,6 +270,17 @@ def manager_table(ms: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dic
     return d, fmts
 
 
+def actual_text(row: Mapping[str, Any], lang: str = "zh") -> str:
+    """A scorecard row's actual value, with its interval when the source gives one:
+    "89.62（95% 区间 89.20–90.00）"."""
+    text = format_actual(row["actual"], row["unit"], lang)
+    lo, hi = row.get("ci_low"), row.get("ci_high")
+    if _missing(row["actual"]) or _missing(lo) or _missing(hi):
+        return text
+    return t("ov_actual_ci", lang, actual=text, low=format_actual(lo, row["unit"], lang),
+             high=format_actual(hi, row["unit"], lang))
+
+
 def scorecard_table(sc: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """:func:`kpis.scorecard` as a display table (all cells text): target, rule, actual,
     status, span, source and note."""
@@ -231,13 +290,119 @@ def scorecard_table(sc: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             t("ov_indicator", lang): target_label(r, lang),
             t("target", lang): f"{_DIRECTIONS.get(r['direction'], r['direction'])} "
                                f"{format_actual(r['target'], r['unit'], lang)}",
-            t("actual", lang): format_actual(r["actual"], r["unit"], lang),
+            t("actual", lang): actual_text(r, lang),
             t("ov_status", lang): t(r["status"], lang),
             t("ov_span", lang): r["span"],
-            t("ov_source", lang): t("ov_orders_source", lang) if r["source"] == "orders" else r["source"],
+            t("ov_source", lang): source_text(r, lang),
             t("ov_note", lang): reason_text(r, lang),
         })
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def calendar_text(head: pd.DataFrame, lang: str = "zh") -> str:
+    """The calendar under the headline: ordering weeks of the month, the previous month and
+    the month a year before (``head.attrs["weeks"]`` of :func:`kpis.headline`), and which
+    changes are calendar-adjusted."""
+    w = head.attrs.get("weeks", {})
+    return t("ov_calendar_note", lang, n=w.get("value", "—"), prev=w.get("prev_month", "—"),
+             year=w.get("prev_year", "—"))
+
+
+def scorecard_note(head: pd.DataFrame, year: int, period: str, lang: str = "zh") -> str:
+    """The scorecard's note: spans and sources, with the month's demand fill rate and what
+    the stock-out rate counts (from :func:`kpis.headline`)."""
+    h = head.set_index("indicator")["value"]
+    fill = h.get("demand_fill_rate", math.nan)
+    return t("ov_scorecard_note", lang, year=year, period=period, fill=_share(fill),
+             unserved=_share(1 - fill) if not _missing(fill) else "—",
+             stock_out=_share(h.get("stock_out_rate", math.nan)))
+
+
+def product_table_note(table: pd.DataFrame, lang: str = "zh", top: int = 10,
+                       worst: int = 5) -> str:
+    """How many specifications :func:`product_table` lists out of how many."""
+    return t("ov_product_table_note", lang, total=table.attrs.get("total", len(table)),
+             top=top, worst=worst)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _target_finding(r: Mapping[str, Any], lang: str) -> str:
+    label = target_label(r, lang)
+    rule = f"{_DIRECTIONS.get(r['direction'], r['direction'])} {format_actual(r['target'], r['unit'], lang)}"
+    status = str(r["status"])
+    if status == targets.NOT_MEASURED:
+        return t("ov_find_not_measured", lang, label=label, rule=rule,
+                 reason=reason_text(r, lang) or "—")
+    actual = actual_text(r, lang)
+    if status == targets.WITHIN_MARGIN:
+        return t("ov_find_within", lang, label=label, actual=actual, rule=rule,
+                 source=source_text(r, lang))
+    gap = float(r["actual"]) - float(r["target"])
+    unit = str(r["unit"])
+    if targets.is_fraction(unit):
+        gap_text = f"{abs(gap) * 100:.2f} {t('ov_pp', lang)}"
+    elif unit == "%":
+        gap_text = f"{abs(gap):.2f} {t('ov_pp', lang)}"
+    else:
+        gap_text = f"{abs(gap):.1f}"
+    key = f"ov_do_{r['indicator']}"
+    todo = t(key, lang) if key in text_keys() else t("ov_do_default", lang)
+    return t("ov_find_not_met", lang, label=label, actual=actual, rule=rule, gap=gap_text,
+             todo=todo)
+
+
+def summary_findings(head: pd.DataFrame, card: pd.DataFrame,
+                     products: pd.DataFrame | None = None,
+                     lang: str = "zh") -> list[dict[str, Any]]:
+    """The overview's conclusion for :func:`lean_analysis.report.show.summary`, from the
+    computed results: the month's sales with the calendar-adjusted changes
+    (:func:`kpis.headline` ``sales_cases_per_week``), the demand fill rate with the
+    specification that left most demand unserved (``products``:
+    :func:`kpis.product_indicators`), then the scorecard (:func:`kpis.scorecard`): the met
+    targets in one line, each other target in its own line with its status, gap and what to
+    do. Each finding is ``{"text", "status"}``."""
+    h = head.set_index("indicator")
+    weeks = head.attrs.get("weeks", {})
+    out: list[dict[str, Any]] = []
+    if "sales_cases" in h.index and "sales_cases_per_week" in h.index:
+        s, w = h.loc["sales_cases"], h.loc["sales_cases_per_week"]
+        raw = _signed_pct(s["mom"])
+        out.append({"status": None, "text": t(
+            "ov_find_sales", lang, cases=f"{s['value']:,.1f}", n=weeks.get("value", "—"),
+            per_week=f"{w['value']:,.1f}", mom=_signed_pct(w["mom"]), yoy=_signed_pct(w["yoy"]),
+            raw=raw, prev_n=weeks.get("prev_month", "—"))})
+    if "demand_fill_rate" in h.index and not _missing(h.loc["demand_fill_rate", "value"]):
+        f = float(h.loc["demand_fill_rate", "value"])
+        so = h.loc["stock_out_rate", "value"] if "stock_out_rate" in h.index else math.nan
+        worst = ""
+        if products is not None and len(products) and products["demand_fill_rate"].notna().any():
+            p = products[products["demand_fill_rate"].notna()].sort_values(
+                ["demand_fill_rate", "product_id"]).iloc[0]
+            worst = t("ov_find_worst", lang, name=p["product_name"],
+                      rate=_share(p["demand_fill_rate"]))
+        out.append({"status": None, "text": t(
+            "ov_find_fill", lang, rate=_share(f), unserved=_share(1 - f), stock_out=_share(so),
+            worst=worst)})
+    met = card[card["status"] == targets.MET]
+    if len(met):
+        sep = "；" if lang == "zh" else "; "
+        items = sep.join(f"{target_label(r, lang)} {actual_text(r, lang)}"
+                         f"（{_DIRECTIONS.get(r['direction'], r['direction'])} "
+                         f"{format_actual(r['target'], r['unit'], lang)}）"
+                         if lang == "zh" else
+                         f"{target_label(r, lang)} {actual_text(r, lang)} "
+                         f"({_DIRECTIONS.get(r['direction'], r['direction'])} "
+                         f"{format_actual(r['target'], r['unit'], lang)})"
+                         for _, r in met.iterrows())
+        out.append({"status": targets.MET, "text": t("ov_find_met", lang, items=items)})
+    for _, r in card[card["status"] != targets.MET].iterrows():
+        out.append({"status": str(r["status"]), "text": _target_finding(r, lang)})
+    return out
 
 
 # --------------------------------------------------------------------------- figures
@@ -245,22 +410,32 @@ def scorecard_table(sc: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 def trend_cases(monthly: pd.DataFrame, lang: str = "zh"):
     """Stacked bars of monthly cases by price class (from ``kpis.monthly_sales(...,
-    by="price_class")``)."""
+    by="price_class")``), the total at 4.33 ordering weeks (``cases_adjusted``) as a line
+    beside them, and each month's ordering weeks under its label."""
     import matplotlib.pyplot as plt
 
     use_theme()
     wide = monthly.pivot_table(index="month", columns="price_class", values="cases",
                                aggfunc="sum", fill_value=0.0).sort_index()
     fig, ax = plt.subplots()
+    x = list(range(len(wide)))
     bottom = pd.Series(0.0, index=wide.index)
     for i, pc in enumerate(wide.columns):
-        ax.bar(wide.index, wide[pc], bottom=bottom, color=PALETTE[i % len(PALETTE)],
+        ax.bar(x, wide[pc].to_numpy(), bottom=bottom.to_numpy(), color=PALETTE[i % len(PALETTE)],
                label=group_label(pc, "price_class", lang))
         bottom += wide[pc]
+    labels = list(wide.index)
+    if "cases_adjusted" in monthly and "weeks" in monthly:
+        adj = monthly.groupby("month")["cases_adjusted"].sum().reindex(wide.index)
+        weeks = monthly.groupby("month")["weeks"].first().reindex(wide.index)
+        ax.plot(x, adj.to_numpy(), color="black", marker="o", lw=1.5,
+                label=t("ov_adjusted_line", lang))
+        labels = [t("ov_month_weeks", lang, month=m, n=int(w)) for m, w in zip(
+            wide.index, weeks, strict=True)]
+    ax.set_xticks(x, labels, rotation=45, ha="right")
     ax.set_ylabel(t("sales_cases", lang))
     ax.set_xlabel(t("ov_month", lang))
-    ax.tick_params(axis="x", rotation=45)
-    ax.legend(ncol=min(5, len(wide.columns)), loc="upper left", bbox_to_anchor=(0, -0.25))
+    ax.legend(ncol=min(6, len(wide.columns) + 1), loc="upper left", bbox_to_anchor=(0, -0.32))
     fig.tight_layout()
     return fig
 

@@ -205,7 +205,8 @@ def change_display(changes: pd.DataFrame, lang: str = "zh"):
     for _, r in changes.iterrows():
         share = r["variable"] == "satisfied"
         f = (lambda x: _pct(x, 1)) if share else (lambda x: f"{x:.1f}")
-        d = (lambda x: f"{x * 100:+.1f} pp") if share else (lambda x: f"{x:+.1f}")
+        d = ((lambda x: f"{x * 100:+.1f} {t('sv_pp', lang)}") if share
+             else (lambda x: f"{x:+.1f}"))
         rows.append({t("sv_figure", lang): variable_label(r["variable"], lang),
                      t("sv_prev_value", lang) + f" ({r['prev_wave']})": f(r["prev"]),
                      t("sv_curr_value", lang) + f" ({r['wave']})": f(r["curr"]),
@@ -290,11 +291,15 @@ def league_display(league: pd.DataFrame, manager: str = "manager_id", lang: str 
 
 
 def theme_display(themes: pd.DataFrame, lang: str = "zh"):
+    """``survey.theme_counts`` as a table: the complaint theme (货源紧张, 订货不便 …) with its
+    complaints, beside the praise and neutral mentions of the same topic and their total."""
     out = pd.DataFrame({
         t("sv_theme", lang): [theme_label(x, lang) for x in themes["theme"]],
         t("sv_dimension", lang): [dim_label(d, lang) for d in themes["dimension"]],
-        t("sv_mentions", lang): themes["mentions"].to_numpy(),
         t("sv_complaints", lang): themes["complaints"].to_numpy(),
+        t("sv_praise", lang): themes["praise"].to_numpy(),
+        t("sv_neutral", lang): themes["neutral"].to_numpy(),
+        t("sv_mentions", lang): themes["mentions"].to_numpy(),
         t("sv_complaint_share", lang): themes["complaint_share"].to_numpy(),
     })
     return out, {t("sv_complaint_share", lang): "percent"}
@@ -314,7 +319,9 @@ def example_display(ex: pd.DataFrame, lang: str = "zh"):
     """Example comments as RAW text: ``show.table`` escapes every cell."""
     out = pd.DataFrame({
         t("sv_theme", lang): [theme_label(x, lang) for x in ex["theme"]],
-        t("sv_complaint", lang): ex["complaint"].to_numpy(),
+        t("sv_sentiment", lang): [t(f"sv_sentiment_{x}", lang) for x in (
+            ex["sentiment"] if "sentiment" in ex else
+            ex["complaint"].map({True: "complaint", False: "neutral"}))],
         t("sv_comment", lang): ex["comment"].to_numpy(),
     })
     return out, {t("sv_comment", lang): "text"}
@@ -436,19 +443,91 @@ def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "
 
 
 def theme_plot(themes: pd.DataFrame, lang: str = "zh"):
-    """Mentions and complaints per theme (``survey.theme_counts``)."""
+    """Stacked bars per dimension of the comments' mentions: complaints, praise and neutral
+    (``survey.theme_counts``); labelled by the dimension, not by the complaint theme."""
     import matplotlib.pyplot as plt
 
     use_theme()
     d = themes.reset_index(drop=True)
     y = list(range(len(d)))
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.2))
-    ax.barh([v - 0.2 for v in y], d["mentions"], height=0.4, color=PALETTE[0],
-            label=t("sv_mentions", lang))
-    ax.barh([v + 0.2 for v in y], d["complaints"], height=0.4,
-            color=STATUS_COLOURS["not_met"], label=t("sv_complaints", lang))
-    ax.set_yticks(y, [theme_label(x, lang) for x in d["theme"]])
+    left = [0.0] * len(d)
+    for col, key, colour in (("complaints", "sv_sentiment_complaint", STATUS_COLOURS["not_met"]),
+                             ("praise", "sv_sentiment_praise", STATUS_COLOURS["met"]),
+                             ("neutral", "sv_sentiment_neutral", "#8c8c8c")):
+        vals = d[col].astype(float).tolist()
+        ax.barh(y, vals, left=left, height=0.6, color=colour, label=t(key, lang))
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.set_yticks(y, [dim_label(x, lang) for x in d["dimension"]])
     ax.invert_yaxis()
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- summary
+def _fmt_est(x: float, share: bool) -> str:
+    return _pct(x, 1) if share else ("—" if _missing(x) else f"{x:.1f}")
+
+
+def summary_findings(idx, share, cmp: Mapping[str, Any], compared: str, level: float,
+                     ipa: pd.DataFrame, dims: pd.DataFrame, themes: pd.DataFrame,
+                     changes: pd.DataFrame | None = None,
+                     lang: str = "zh") -> list[dict[str, Any]]:
+    """The survey's conclusion for :func:`lean_analysis.report.show.summary`, from the
+    computed results: the target figure with its interval and status (``cmp`` of
+    ``survey.headline_comparison``: within margin when the interval holds the target) and
+    the first improvement (``ipa``: ``survey.ipa_table``); the first improvement's score and
+    importance (``dims``: ``survey.design_means`` of the dimensions); the most frequent
+    complaint theme (``themes``: ``survey.theme_counts``); the change since the previous
+    wave (``changes``) when there is one, else the satisfied share. 4 findings, each
+    ``{"text", "status"}``."""
+    is_share = compared == "satisfied_share"
+    lv = _level(level)
+    fix = ipa[ipa["quadrant"] == "fix_first"].sort_values("priority") if len(ipa) else ipa
+    first = fix.iloc[0] if len(fix) else None
+    todo = (t("sv_find_todo_fix", lang, dim=dim_label(first["dimension"], lang))
+            if first is not None else t("sv_find_todo_none", lang))
+    sym = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+    out = [{"status": str(cmp["status"]), "text": t(
+        "sv_find_target", lang, figure=t(compared, lang), actual=_fmt_est(cmp["actual"], is_share),
+        level=lv, low=_fmt_est(cmp["ci_low"], is_share), high=_fmt_est(cmp["ci_high"], is_share),
+        direction=sym.get(cmp["direction"], cmp["direction"]),
+        target=_fmt_est(cmp["target"], is_share),
+        where=t(f"sv_find_where_{cmp['interval']}", lang), todo=todo)}]
+    est = dims.set_index("variable")
+    if first is not None and first["dimension"] in est.index:
+        e = est.loc[first["dimension"]]
+        out.append({"status": None, "text": t(
+            "sv_find_driver", lang, dim=dim_label(first["dimension"], lang),
+            score=f"{e['estimate']:.1f}", level=lv, low=f"{e['ci_low']:.1f}",
+            high=f"{e['ci_high']:.1f}", importance=_pct(first["importance"], 0))})
+    elif len(ipa):
+        top = ipa.sort_values("importance", ascending=False).iloc[0]
+        out.append({"status": None, "text": t(
+            "sv_find_driver_none", lang, dim=dim_label(top["dimension"], lang),
+            importance=_pct(top["importance"], 0), score=f"{top['performance']:.1f}")})
+    praise = int(themes["praise"].sum()) if "praise" in themes else 0
+    if len(themes) and int(themes["complaints"].max()) > 0:
+        top = themes.sort_values(["complaints", "mentions"], ascending=False, kind="stable").iloc[0]
+        out.append({"status": None, "text": t(
+            "sv_find_comments", lang, theme=theme_label(top["theme"], lang),
+            n=int(top["complaints"]), share=_pct(top["complaint_share"], 0), praise=praise)})
+    else:
+        out.append({"status": None, "text": t("sv_find_no_complaints", lang, praise=praise)})
+    ch = None
+    if changes is not None and len(changes):
+        c = changes.set_index("variable")
+        ch = c.loc["index"] if "index" in c.index else None
+    if ch is not None:
+        sig = not _missing(ch["p_value"]) and float(ch["p_value"]) < 1 - level
+        out.append({"status": None, "text": t(
+            "sv_find_change", lang, prev=ch["prev_wave"], change=f"{ch['estimate']:+.1f}",
+            level=lv, low=f"{ch['ci_low']:+.1f}", high=f"{ch['ci_high']:+.1f}",
+            p=f"{float(ch['p_value']):.3f}",
+            verdict=t("sv_find_change_sig" if sig else "sv_find_change_ns", lang))})
+    else:
+        out.append({"status": None, "text": t(
+            "sv_find_share", lang, share=_pct(share.estimate, 1), level=lv,
+            low=_pct(share.ci_low, 1), high=_pct(share.ci_high, 1))})
+    return out

@@ -20,8 +20,10 @@ module's names are exported here.)
 
 from lean_analysis.survey.comments import (
     NEGATIVE_MARKERS,
+    PRAISE_MARKERS,
     STOP_WORDS,
     THEMES,
+    clause_sentiment,
     comment_themes,
     example_comments,
     keywords_by_dimension,
@@ -99,7 +101,7 @@ __all__ = [
     "figures", "headline_comparison", "require_tables", "target_comparison", "wave_changes",
     "select_waves", "response_counts",
     "design_share", "DesignEstimate", "dimension_scores", "driver_importance", "DriverResult",
-    "eb_shrink", "example_comments", "ipa_table", "item_scores", "item_total_correlations",
+    "eb_shrink", "example_comments", "clause_sentiment", "PRAISE_MARKERS", "ipa_table", "item_scores", "item_total_correlations",
     "item_weights", "keywords_by_dimension", "lmg", "manager_league", "NEGATIVE_MARKERS",
     "OVERALL", "overall_score", "population_frame", "prob_at_least", "relative_weights",
     "reliability_table", "respondent_index", "satisfied", "score_responses",

@@ -3,9 +3,20 @@
 Segmentation is jieba's (its dictionary ships with the package, so it works offline) through
 a private ``jieba.Tokenizer`` with the theme keywords added, so the global jieba state is
 left alone. Themes are found by keyword: a comment mentions a theme when one of the theme's
-keywords occurs in it; it COMPLAINS about the theme when a clause (text between ，。；！？
-etc.) holding the keyword also holds a negative marker (慢, 不够, 断货 …). That is a
-transparent heuristic, not a sentiment model; the dictionaries are parameters.
+keywords occurs in it. Each mention has a SENTIMENT, from the clauses (text between
+，。；！？ etc.) that hold one of the theme's keywords:
+
+1. ``complaint`` when such a clause holds a negative marker (:data:`NEGATIVE_MARKERS`: 慢,
+   不够, 断货 …) or a negated praise word (不/没/未/无 within two characters before a word of
+   :data:`PRAISE_MARKERS`: 不方便, 不及时, 没有到位);
+2. else ``praise`` when such a clause holds a praise word (方便, 及时, 准时, 充足, 公平 …:
+   "订货很方便" praises ordering, it is no ordering complaint);
+3. else ``neutral`` (the theme is named without a judgement: "货源 & 服务都还行").
+
+A complaint in any of the comment's clauses on the theme makes the mention a complaint. The
+rule is checked against the planted complaint and praise comments of the sample generator
+(tests/test_survey_comments.py). That is a transparent heuristic, not a sentiment model;
+the dictionaries are parameters.
 
 All functions return the RAW comment text; escaping for HTML is the report's job.
 """
@@ -23,6 +34,9 @@ import pandas as pd
 __all__ = [
     "THEMES",
     "NEGATIVE_MARKERS",
+    "PRAISE_MARKERS",
+    "SENTIMENTS",
+    "clause_sentiment",
     "STOP_WORDS",
     "tokenize",
     "comment_themes",
@@ -55,6 +69,14 @@ NEGATIVE_MARKERS: tuple[str, ...] = (
     "不准", "破", "不稳定", "不方便", "不理", "拖", "很久", "不来", "不清楚", "不公", "短",
     "不通", "不固定", "不懂", "假烟", "私烟", "无证", "延误", "混乱",
 )
+
+# A clause on a theme holding one of these (and no negative marker, not negated) praises it.
+PRAISE_MARKERS: tuple[str, ...] = (
+    "方便", "快", "准时", "及时", "负责", "热情", "专业", "充足", "公平", "满意", "越来越好",
+    "好", "到位", "规范", "有效", "周到", "耐心", "经常来", "畅通", "清楚",
+)
+SENTIMENTS = ("complaint", "praise", "neutral")
+_NEGATED = ("不", "没", "未", "无")
 
 STOP_WORDS: frozenset[str] = frozenset(
     "的 了 是 我 你 他 她 它 我们 你们 他们 也 都 就 很 还 和 与 及 在 有 要 会 对 能 吧 啊 呢 吗 嘛 "
@@ -125,18 +147,47 @@ def tokenize(texts: pd.Series | Iterable[str], stop_words: Iterable[str] | None 
     return pd.Series(out, index=s.index, name="tokens")
 
 
+def clause_sentiment(clause: str, negative: Iterable[str] | None = None,
+                     praise: Iterable[str] | None = None) -> str:
+    """The sentiment of one clause: ``"complaint"`` (a negative marker, or a praise word
+    negated by 不/没/未/无 up to two characters before it), ``"praise"`` (a praise word) or
+    ``"neutral"``.
+
+    >>> clause_sentiment("订货很方便"), clause_sentiment("订货不方便"), clause_sentiment("订货")
+    ('praise', 'complaint', 'neutral')
+    >>> clause_sentiment("好烟总是订不到")   # the negative marker wins
+    'complaint'
+    """
+    neg = NEGATIVE_MARKERS if negative is None else tuple(negative)
+    pos = PRAISE_MARKERS if praise is None else tuple(praise)
+    if any(m in clause for m in neg):
+        return "complaint"
+    found = False
+    for w in pos:
+        start = clause.find(w)
+        while start >= 0:
+            if any(n in clause[max(0, start - 2):start] for n in _NEGATED):
+                return "complaint"
+            found = True
+            start = clause.find(w, start + 1)
+    return "praise" if found else "neutral"
+
+
 def comment_themes(
     df: pd.DataFrame | pd.Series,
     text: str = "comment",
     themes: Mapping[str, tuple[str, Iterable[str]]] | None = None,
     negative: Iterable[str] | None = None,
+    praise: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """One row per (comment, theme mentioned): ``row`` (index label of the comment),
-    ``theme``, ``dimension``, ``complaint`` (a clause with the keyword holds a negative
-    marker), ``keyword`` (first matching keyword), ``clauses`` (the clauses holding a
-    keyword, joined by "，") and ``comment`` (raw text)."""
+    ``theme``, ``dimension``, ``sentiment`` (complaint / praise / neutral, the module's
+    rule: a complaint in any of the theme's clauses wins, then praise), ``complaint``
+    (sentiment is complaint), ``keyword`` (first matching keyword), ``clauses`` (the clauses
+    holding a keyword, joined by "，") and ``comment`` (raw text)."""
     themes = THEMES if themes is None else themes
     neg = tuple(NEGATIVE_MARKERS if negative is None else negative)
+    pos = tuple(PRAISE_MARKERS if praise is None else praise)
     s = _texts(df, text)
     rows = []
     for idx, t in s.items():
@@ -148,11 +199,13 @@ def comment_themes(
             if hit is None:
                 continue
             mine = [c for c in clauses if any(k in c for k in kws)]
-            complaint = any(any(m in c for m in neg) for c in mine)
-            rows.append({"row": idx, "theme": theme, "dimension": dim, "complaint": complaint,
-                         "keyword": hit, "clauses": "，".join(mine), "comment": t})
-    return pd.DataFrame(rows, columns=["row", "theme", "dimension", "complaint", "keyword",
-                                       "clauses", "comment"])
+            moods = {clause_sentiment(c, neg, pos) for c in mine}
+            sentiment = next((m for m in SENTIMENTS if m in moods), "neutral")
+            rows.append({"row": idx, "theme": theme, "dimension": dim, "sentiment": sentiment,
+                         "complaint": sentiment == "complaint", "keyword": hit,
+                         "clauses": "，".join(mine), "comment": t})
+    return pd.DataFrame(rows, columns=["row", "theme", "dimension", "sentiment", "complaint",
+                                       "keyword", "clauses", "comment"])
 
 
 def theme_counts(
@@ -160,19 +213,26 @@ def theme_counts(
     text: str = "comment",
     themes: Mapping[str, tuple[str, Iterable[str]]] | None = None,
     negative: Iterable[str] | None = None,
+    praise: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Per theme: dimension, ``mentions`` and ``complaints`` (comments), their shares of the
-    non-empty comments, sorted by complaints. ``attrs``: n_comments (non-empty), n_empty,
+    """Per theme: dimension, ``mentions`` (comments naming the theme) split by sentiment
+    into ``complaints``, ``praise`` and ``neutral`` (:func:`comment_themes`; they add up to
+    mentions), the shares of mentions and complaints of the non-empty comments; sorted by
+    complaints. A theme's name (货源紧张, 订货不便 …) names its complaints: only the
+    ``complaints`` column counts them. ``attrs``: n_comments (non-empty), n_empty,
     n_unthemed (non-empty comments matching no theme)."""
     themes = THEMES if themes is None else themes
     s = _texts(df, text)
     n_comments = int((s != "").sum())
-    m = comment_themes(s, themes=themes, negative=negative)
+    m = comment_themes(s, themes=themes, negative=negative, praise=praise)
     base = pd.DataFrame({"theme": list(themes), "dimension": [d for d, _ in themes.values()]})
-    g = m.groupby("theme").agg(mentions=("row", "nunique"), complaints=("complaint", "sum"))
+    m = m.assign(is_praise=m["sentiment"] == "praise", is_neutral=m["sentiment"] == "neutral")
+    g = m.groupby("theme").agg(mentions=("row", "nunique"), complaints=("complaint", "sum"),
+                               praise=("is_praise", "sum"), neutral=("is_neutral", "sum"))
+    cnt = ["mentions", "complaints", "praise", "neutral"]
     out = base.merge(g, left_on="theme", right_index=True, how="left").fillna(
-        {"mentions": 0, "complaints": 0})
-    out = out.astype({"mentions": int, "complaints": int})
+        {c: 0 for c in cnt})
+    out = out.astype({c: int for c in cnt})
     denom = max(n_comments, 1)
     out["mention_share"] = out["mentions"] / denom
     out["complaint_share"] = out["complaints"] / denom
@@ -226,8 +286,8 @@ def example_comments(
 ) -> pd.DataFrame:
     """Up to ``n`` distinct example comments per theme (or only ``theme`` / ``dimension``),
     drawn reproducibly with ``seed``; RAW text (escape it when displaying). ``columns`` adds
-    respondent columns (e.g. wave, customer_id). Columns: theme, dimension, complaint,
-    comment, plus ``columns``."""
+    respondent columns (e.g. wave, customer_id). Columns: theme, dimension, sentiment,
+    complaint, comment, plus ``columns``."""
     m = comment_themes(df, text=text, themes=themes)
     if theme is not None:
         m = m[m["theme"] == theme]
@@ -242,4 +302,4 @@ def example_comments(
     cols = list(columns)
     if cols and isinstance(df, pd.DataFrame):
         out = out.join(df[cols], on="row")
-    return out[["theme", "dimension", "complaint", "comment", *cols]].reset_index(drop=True)
+    return out[["theme", "dimension", "sentiment", "complaint", "comment", *cols]].reset_index(drop=True)

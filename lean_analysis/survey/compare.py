@@ -98,8 +98,9 @@ def target_comparison(
 
     The target is converted to the figure's unit (:func:`lean_analysis.targets.convert`:
     a share 0–1 ↔ a 0–100 scale, 0.90 share = 90 index). ``status``
-    (:func:`lean_analysis.targets.status`) compares the point estimate ("met" /
-    "not_met"); ``prob_meeting`` is :func:`prob_at_least` for ``>=``/``>`` (1 − it for
+    (:func:`lean_analysis.targets.status` with the interval): "within_margin" when the
+    confidence interval contains the target (the survey cannot tell met from not met), else
+    the point estimate decides ("met" / "not_met"); ``prob_meeting`` is :func:`prob_at_least` for ``>=``/``>`` (1 − it for
     ``<=``/``<``); ``interval`` says where the confidence interval lies: "above", "below"
     or "straddles" the target.
 
@@ -126,7 +127,7 @@ def target_comparison(
     >>> est = DesignEstimate(91.0, 1.0, 89.04, 92.96, n=400, deff=1.0, df=390)
     >>> cmp = target_comparison(est, 0.9, ">=", "index", "share")
     >>> cmp["target"], cmp["status"], round(cmp["prob_meeting"], 3), cmp["interval"]
-    (90.0, 'met', 0.841, 'straddles')
+    (90.0, 'within_margin', 0.841, 'straddles')
     """
     try:
         tv = float(targets.convert(float(target), target_unit, figure_unit))
@@ -138,7 +139,8 @@ def target_comparison(
     est = estimate.estimate
     up = direction in (">=", ">")
     p = prob_at_least(est, estimate.se, tv)
-    status = targets.status(est if np.isfinite(est) else None, tv, direction)
+    status = targets.status(est if np.isfinite(est) else None, tv, direction,
+                            ci=(estimate.ci_low, estimate.ci_high))
     where = targets.compare_interval(tv, (estimate.ci_low, estimate.ci_high))
     return {"actual": est, "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
             "target": tv, "direction": direction, "unit": figure_unit, "status": status,
