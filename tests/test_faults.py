@@ -56,7 +56,7 @@ def _assert_whole(out: Path, good: Path) -> dict:
         assert (folder / f"{name}.metrics.json").read_bytes() == \
             (good / f"{name}.metrics.json").read_bytes()
     assert (folder / "index.html").is_file()
-    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "index.html"]  # no .old-, .staging-,
+    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "history.html", "index.html"]  # no .old-, .staging-,
     return man  # journal or lock left
 
 
@@ -101,7 +101,7 @@ def test_publish_interrupted_at_each_step_is_completed_by_the_next_run(
     # what the next run does first, under the period's lock: the publish is completed
     assert publish.recover(out, PERIOD) in ("completed", None)
     assert _snapshot(out / PERIOD) == new
-    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "index.html"]
+    assert sorted(p.name for p in out.iterdir()) == [PERIOD, "history.html", "index.html"]
     # the brief's reproduction: an --only run after the fault publishes every report
     res = _run(out, small_dir, only=["fx_table"])
     assert (res.exit_code, res.published) == (0, True)
