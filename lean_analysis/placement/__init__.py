@@ -1,1 +1,21 @@
-"""Precise market placement (精准市场投放): evaluation, uncensored demand, caps, backtest."""
+"""Precise market placement (精准市场投放): scarce specifications rationed by a cap per tier.
+
+>>> from lean_analysis import placement
+>>> ev = placement.evaluate(tables, "2026-10", by=["tier_band"])          # doctest: +SKIP
+>>> caps = placement.recommend(tables, None, "2026-11", policy="demand")  # doctest: +SKIP
+"""
+
+from lean_analysis.placement.backtest import Backtest, backtest
+from lean_analysis.placement.evaluate import Evaluation, SupplyError, check_supply, evaluate, gini
+from lean_analysis.placement.recommend import (
+    POLICIES,
+    proportional_caps,
+    recommend,
+    solve_caps,
+    supply_of,
+)
+from lean_analysis.placement.uncensor import Uncensored, censoring, uncensor
+
+__all__ = ["POLICIES", "Backtest", "Evaluation", "SupplyError", "Uncensored", "backtest",
+           "censoring", "check_supply", "evaluate", "gini", "proportional_caps", "recommend",
+           "solve_caps", "supply_of", "uncensor"]

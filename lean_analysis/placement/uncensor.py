@@ -193,11 +193,12 @@ def _km_expect(part: pd.DataFrame) -> np.ndarray | None:
     before = np.concatenate([[1.0], surv[:-1]])
     mass = before - surv
     mass[-1] += surv[-1]  # remaining tail at the largest exact value
-    out = np.empty(int(cen.sum()))
-    for i, c in enumerate(val[cen]):
+    cs, inv = np.unique(val[cen], return_inverse=True)
+    per = np.empty(len(cs))
+    for i, c in enumerate(cs):
         m = t >= c
-        out[i] = (t[m] * mass[m]).sum() / mass[m].sum() if mass[m].sum() > 0 else c
-    return out
+        per[i] = (t[m] * mass[m]).sum() / mass[m].sum() if mass[m].sum() > 0 else c
+    return per[inv]
 
 
 def uncensor(tables: Tables, period, months: int = 3, products=None,
