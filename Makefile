@@ -11,7 +11,7 @@ SAMPLE := data/sample-county
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[notebooks,test,scale]'
+	$(BIN)/python -m pip install --quiet -e '.[notebooks,test,scale,db]'
 	@touch $(STAMP)
 
 env: $(STAMP)
@@ -25,6 +25,7 @@ report: env sample
 	$(BIN)/lean-analysis run params/monthly.yaml --period $(PERIOD) --data $(SAMPLE)
 
 test: env
+	@bash .ci/system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

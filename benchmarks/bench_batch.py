@@ -1,6 +1,6 @@
 """Time the whole monthly batch on the county sample: `python benchmarks/bench_batch.py`.
 
-Ours: ``runner.run_batch(params/monthly.yaml, --period 2026-10)`` on ``data/sample-county``
+Ours: ``run_batch(params/monthly.yaml, --period 2026-10)`` on ``data/sample-county``
 (generated when missing), HTML included. Per report it prints the kernel start, the first
 code cell after the parameters (imports and data loading), the other cells, the HTML
 rendering and the total; then the batch's wall time against the goal (≤ 90 s).
@@ -30,8 +30,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lean_analysis import config, runner  # noqa: E402
+from lean_analysis import config  # noqa: E402
 from lean_analysis.params import load_batch  # noqa: E402
+from lean_analysis.runner import plan_batch, run_batch  # noqa: E402
+from lean_analysis.runner.kernel import KERNEL_NAME, kernel_manager_class  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "_work"
 GOAL_S = 90.0
@@ -97,8 +99,8 @@ def anchor(plan, data: Path, tmp: Path) -> dict[str, float]:
         nb = pm.iorw.load_notebook_node(str(spec.notebook))
         nb = pm.parameterize.parameterize_notebook(nb, {**params, "output_dir": str(folder)},
                                                    kernel_name="python3", language="python")
-        client = NotebookClient(nb, kernel_manager_class=runner.kernel_manager_class(),
-                                kernel_name=runner.KERNEL_NAME, timeout=None,
+        client = NotebookClient(nb, kernel_manager_class=kernel_manager_class(),
+                                kernel_name=KERNEL_NAME, timeout=None,
                                 resources={"metadata": {"path": str(spec.notebook.parent)}})
         try:
             client.execute()
@@ -116,8 +118,8 @@ def empty_kernel() -> float:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("1")]
     t0 = time.perf_counter()
-    NotebookClient(nb, kernel_manager_class=runner.kernel_manager_class(),
-                   kernel_name=runner.KERNEL_NAME, shutdown_kernel="immediate").execute()
+    NotebookClient(nb, kernel_manager_class=kernel_manager_class(),
+                   kernel_name=KERNEL_NAME, shutdown_kernel="immediate").execute()
     return time.perf_counter() - t0
 
 
@@ -139,10 +141,10 @@ def main() -> int:
             print("no report notebook exists: nothing to time")
             return 1
         t0 = time.perf_counter()
-        plan = runner.plan_batch(batch, args.period, data)
+        plan = plan_batch(batch, args.period, data)
         t_plan = time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = runner.run_batch(batch, period=args.period, data=data, outputs=tmp / "outputs",
+        res = run_batch(batch, period=args.period, data=data, outputs=tmp / "outputs",
                                jobs=args.jobs, progress=False)
         wall = time.perf_counter() - t0
         print(f"\nbatch {args.period} on {data.name}, {len(present)} report(s), jobs={args.jobs}")

@@ -31,10 +31,21 @@ TARGETS_FILE: Path = PARAMS_DIR / "targets.yaml"
 BATCH_FILE: Path = PARAMS_DIR / "monthly.yaml"
 
 
-def data_dir() -> Path:
-    """The default data location: ``$LEAN_ANALYSIS_DATA`` or the built-in sample county."""
+def data_dir() -> Path | str:
+    """The default data location: ``$LEAN_ANALYSIS_DATA`` (a folder, a DuckDB file or a
+    database URL without password) or the built-in sample county."""
     env = os.environ.get("LEAN_ANALYSIS_DATA")
+    if env and "://" in env:
+        return env
     return Path(env).resolve() if env else SAMPLE_DIR
+
+
+def data_source(value: str | os.PathLike | None = None) -> Path | str:
+    """The data a notebook reads: ``value`` (a folder, a DuckDB file or a database URL, kept
+    as text: ``Path`` would fold its ``//``), else :func:`data_dir`."""
+    if value is None or str(value) == "":
+        return data_dir()
+    return str(value) if "://" in str(value) else Path(value)
 
 
 def period_dir(period: str) -> Path:

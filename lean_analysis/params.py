@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from lean_analysis import config
+from lean_analysis.redact import mask_secrets  # re-exported: runner, tests
 
 COMMON_PARAMETERS = ("period", "data_dir", "lang", "output_dir")
 REPORT_KEYS = {"name", "notebook", "params", "tables", "months", "runs_last", "scorecard", "title"}
@@ -53,6 +54,7 @@ class ParamError(ValueError):
     def __init__(self, file: Any, key: str | None, message: str):
         self.file = str(file) if file is not None else None
         self.key = key
+        self.detail = message
         where = self.file or ""
         if key is not None:
             name = key if key.startswith("--") else f"key {key!r}"  # an option of the command
@@ -78,14 +80,44 @@ def _resolve(path: str | Path, base: Path) -> Path:
 # --------------------------------------------------------------------------- notebook parameters
 @dataclass(frozen=True)
 class NotebookParameter:
+    """A parameter of a notebook's ``parameters`` cell.
+
+    Beside the type (the annotation, else the default's type), the line's comment may end
+    with the allowed values in braces, ``unit = "case"  # quantity {case, carton}``, or a
+    closed range in brackets, ``n_windows = 12  # backtest windows [1, 120]`` (either end may
+    be left empty: ``[1, ]``). For a list, the allowed values apply to each element, and a
+    non-empty default list of one element type (``["area", "tier_band"]``) fixes the
+    elements' type.
+    """
+
     name: str
     types: tuple[str, ...]  # allowed type names ("str", "int", ... , "None"); () = any
     default: Any
     help: str = ""
+    choices: tuple[Any, ...] | None = None
+    bounds: tuple[float | None, float | None] | None = None
+    item_type: str | None = None
 
     @property
     def type_name(self) -> str:
         return " | ".join(self.types) if self.types else "any"
+
+
+_CHOICES = re.compile(r"\{([^{}]*)\}\s*$")
+_BOUNDS = re.compile(r"\[\s*(-?[0-9.eE+]*)\s*,\s*(-?[0-9.eE+]*)\s*\]\s*$")
+
+
+def _declared_rule(comment: str) -> tuple[str, tuple | None, tuple | None]:
+    """(help text, choices, bounds) of a parameter line's comment."""
+    m = _CHOICES.search(comment)
+    if m:
+        items = tuple(x.strip().strip("'\"") for x in m.group(1).split(","))
+        return comment[:m.start()].strip(), items, None
+    m = _BOUNDS.search(comment)
+    if m and (m.group(1) or m.group(2)):
+        lo, hi = (float(x) if x else None for x in m.groups())
+        return comment[:m.start()].strip(), None, (lo, hi)
+    return comment, None, None
 
 
 def _type_name(value: Any) -> str:
@@ -161,23 +193,45 @@ def notebook_parameters(path: Path | str) -> dict[str, NotebookParameter]:
         else:
             types = (_type_name(default),)
         comment = lines[node.lineno - 1].split("#", 1)[1].strip() if "#" in lines[node.lineno - 1] else ""
-        out[name] = NotebookParameter(name, types, default, comment)
+        text, choices, bounds = _declared_rule(comment)
+        item_types = {_type_name(v) for v in default} if isinstance(default, list) else set()
+        item_type = item_types.pop() if len(item_types) == 1 else None
+        out[name] = NotebookParameter(name, types, default, text, choices, bounds, item_type)
     return out
 
 
-def check_value(param: NotebookParameter, value: Any) -> str | None:
-    """Why ``value`` does not fit ``param`` (None when it fits)."""
-    if not param.types:
-        return None
+def _fits(types: tuple[str, ...], value: Any) -> bool:
     got = _type_name(value)
-    if got in param.types:
-        return None
-    if got == "int" and "float" in param.types:
-        return None
-    hint = ""
-    if isinstance(value, dt.date):
-        hint = " (YAML read an unquoted date: write it in quotes, e.g. '2026-03-01')"
-    return f"expected {param.type_name}, got {got} {value!r}{hint}"
+    return got in types or (got == "int" and "float" in types)
+
+
+def check_value(param: NotebookParameter, value: Any) -> str | None:
+    """Why ``value`` does not fit ``param`` (None when it fits): its type, the type of a
+    list's elements, the allowed values, the range."""
+    if param.types and not _fits(param.types, value):
+        hint = ""
+        if isinstance(value, dt.date):
+            hint = " (YAML read an unquoted date: write it in quotes, e.g. '2026-03-01')"
+        return f"expected {param.type_name}, got {_type_name(value)} {value!r}{hint}"
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and param.item_type:
+        bad = [v for v in value if not _fits((param.item_type,), v)]
+        if bad:
+            return f"expected a list of {param.item_type}, got {bad[0]!r} in {value!r}"
+    if param.choices is not None:
+        bad = [v for v in items if str(v) not in param.choices or isinstance(v, list | dict)]
+        if bad:
+            allowed = ", ".join(repr(c) for c in param.choices)
+            return f"{bad[0]!r} is not allowed (allowed: {allowed})"
+    if param.bounds is not None:
+        lo, hi = param.bounds
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                continue
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                rng = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+                return f"{v!r} is out of range {rng}"
+    return None
 
 
 # --------------------------------------------------------------------------- batch
@@ -213,13 +267,35 @@ class Batch:
                          f"no report named {name!r} (have: {', '.join(self.names())})")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key written twice in one mapping (plain YAML
+    keeps the last value without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ParamError(None, str(key), f"written twice (lines {seen[key]} and {line})")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_text(text: str, file: str) -> Any:
+    """Parse YAML ``text`` of ``file`` (a key written twice is an error naming both lines)."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except ParamError as e:
+        raise ParamError(file, e.key, e.detail) from None
+    except yaml.YAMLError as e:
+        raise ParamError(file, None, f"not valid YAML: {e}") from None
+
+
 def _load_yaml(path: Path, what: str) -> Any:
     if not path.exists():
         raise ParamError(rel(path), None, f"{what} does not exist")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ParamError(rel(path), None, f"not valid YAML: {e}") from None
+    return load_yaml_text(path.read_text(encoding="utf-8"), rel(path))
 
 
 def load_batch(path: Path | str | None = None, root: Path | None = None) -> Batch:
@@ -325,30 +401,21 @@ def check_report(spec: ReportSpec, batch_file: Path) -> tuple[dict[str, Notebook
 
 
 # --------------------------------------------------------------------------- data
-_SECRET_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):(?P<pw>[^@\s/]+)@")
-_SECRET_QUERY = re.compile(r"(?i)(?P<head>(password|passwd|pwd|token|secret|key)=)[^&\s]+")
-
-
-def mask_secrets(text: str) -> str:
-    """``text`` with URL passwords and ``password=``-like query values replaced by ``***``."""
-    text = _SECRET_URL.sub(lambda m: f"{m['head']}:***@", str(text))
-    return _SECRET_QUERY.sub(lambda m: f"{m['head']}***", text)
-
-
 @dataclass
 class DataInfo:
     """What the runner learns about the data before any kernel starts."""
 
-    path: Path
-    kind: str  # "folder" | "duckdb"
+    path: Path  # what the notebooks read: the folder or DuckDB file (a database: its snapshot)
+    kind: str  # "folder" | "duckdb" | "database"
     tables: list[str]
     first_week: dt.date | None
     last_week: dt.date | None
     fingerprint: str = ""
+    source: str | None = None  # a database: its URL without password
 
     @property
     def display_path(self) -> str:
-        return mask_secrets(rel(self.path))
+        return mask_secrets(self.source if self.source else rel(self.path))
 
 
 def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
@@ -358,20 +425,31 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
     import duckdb
     import pandas as pd
 
+    from lean_analysis.data.database import SourceError, is_database_url
     from lean_analysis.data.load import open_tables
 
     text = str(path)
-    if "://" in text:
-        raise ParamError(None, option, f"{mask_secrets(text)}: a database URL is not supported; "
-                                       "give a folder of tables or a DuckDB file")
-    p = Path(path).expanduser().resolve()
-    if not p.exists():
-        raise ParamError(None, option, f"{rel(p)} does not exist (make a sample with "
-                                       "`lean-analysis sample` or point --data at an export)")
-    try:
-        tables = open_tables(p)
-    except (ValueError, OSError, duckdb.Error) as e:
-        raise ParamError(None, option, f"{rel(p)}: {e}") from None
+    if is_database_url(text):
+        try:  # one snapshot of the database for the whole run: every report reads it
+            tables = open_tables(text)
+        except SourceError as e:
+            raise ParamError(None, option, str(e)) from None
+        except (ValueError, OSError, duckdb.Error) as e:
+            raise ParamError(None, option, f"{mask_secrets(text)}: {mask_secrets(str(e))}") from None
+        p = tables.source
+    elif "://" in text:
+        raise ParamError(None, option, f"{mask_secrets(text)}: not a database URL this tool reads "
+                                       "(postgresql://, mysql://, mariadb://); give a folder of "
+                                       "tables, a DuckDB file or one of those URLs")
+    else:
+        p = Path(path).expanduser().resolve()
+        if not p.exists():
+            raise ParamError(None, option, f"{rel(p)} does not exist (make a sample with "
+                                           "`lean-analysis sample` or point --data at an export)")
+        try:
+            tables = open_tables(p)
+        except (ValueError, OSError, duckdb.Error) as e:
+            raise ParamError(None, option, f"{rel(p)}: {e}") from None
     try:
         names = list(tables.names)
         first = last = None
@@ -387,19 +465,18 @@ def inspect_data(path: Path | str, option: str = "--data") -> DataInfo:
         fingerprint = tables.fingerprint
     finally:
         tables.close()
+    if tables.database:
+        return DataInfo(p, "database", names, first, last, fingerprint, tables.database["source"])
     return DataInfo(p, "folder" if p.is_dir() else "duckdb", names, first, last, fingerprint)
 
 
 def period_mondays(period) -> tuple[dt.date, dt.date]:
-    """First and last Monday of a month (a week belongs to the month of its Monday)."""
-    import pandas as pd
+    """First and last Monday of a month as dates (:func:`lean_analysis.calendar.month_mondays`:
+    a week belongs to the month of its Monday)."""
+    from lean_analysis.calendar import month_mondays
 
-    month = pd.Period(str(period), freq="M")
-    first = month.start_time.date()
-    first += dt.timedelta(days=(7 - first.weekday()) % 7)
-    last = month.end_time.date()
-    last -= dt.timedelta(days=last.weekday())
-    return first, last
+    first, last = month_mondays(str(period))
+    return first.date(), last.date()
 
 
 def check_period(info: DataInfo, period) -> None:

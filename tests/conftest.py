@@ -50,3 +50,47 @@ small_dir, small_truth, small_tables = _sample_fixtures("small", SMALL_SEED, "sm
 county_dir, county_truth, county_tables = _sample_fixtures(
     "county", COUNTY_SEED, "county-size sample (≈1,000 customers, 80 specifications, 3 years)"
 )
+
+
+PERIOD = "2026-10"  # the small sample's last full month
+
+
+def write_batch(tmp: Path) -> Path:
+    """params/monthly.yaml with absolute notebook and params paths (to run from elsewhere),
+    restricted to the report notebooks that exist."""
+    import yaml
+
+    from lean_analysis import config
+
+    doc = yaml.safe_load(config.BATCH_FILE.read_text(encoding="utf-8"))
+    entries = []
+    for r in doc["reports"]:
+        nb = config.PROJECT_ROOT / r.get("notebook", f"notebooks/{r['name']}.ipynb")
+        if nb.exists():
+            e = dict(r, notebook=str(nb))
+            if r.get("params"):
+                e["params"] = str(config.PROJECT_ROOT / r["params"])
+            entries.append(e)
+    doc["reports"] = entries
+    batch = tmp / "monthly.yaml"
+    batch.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return batch
+
+
+@pytest.fixture(scope="session")
+def small_batch(small_dir, tmp_path_factory):
+    """``small_batch(lang)``: the real monthly batch on the small sample, run once per
+    language for the whole session; returns (RunResult, the period's output folder)."""
+    from lean_analysis import runner
+
+    done: dict[str, tuple] = {}
+
+    def run(lang: str = "zh"):
+        if lang not in done:
+            tmp = tmp_path_factory.mktemp(f"batch-{lang}")
+            res = runner.run_batch(write_batch(tmp), period=PERIOD, data=small_dir,
+                                   outputs=tmp / "outputs", lang=lang, progress=False)
+            done[lang] = (res, tmp / "outputs" / PERIOD)
+        return done[lang]
+
+    return run

@@ -51,7 +51,7 @@ def test_unknown_programme_is_named(small_tables):
 
 @pytest.fixture(scope="module")
 def all_targets(county_tables):
-    return county_tables.sql("SELECT DISTINCT customer_id FROM programme_targets")["customer_id"].tolist()
+    return brand.all_target_customers(county_tables)
 
 
 @pytest.mark.slow

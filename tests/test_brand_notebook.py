@@ -25,7 +25,7 @@ def test_brand_notebook_writes_its_metrics(small_dir, small_tables, small_truth,
     doc = json.loads((out / "02_brand_cultivation.metrics.json").read_text(encoding="utf-8"))
     figs = doc["figures"]
     assert doc["period"] == PERIOD and doc["programmes"] == ["P1", "P2"]
-    targets = small_tables.sql("SELECT DISTINCT customer_id FROM programme_targets")["customer_id"].tolist()
+    targets = brand.all_target_customers(small_tables)
     ev = brand.evaluate_programme(small_tables, "P1", PERIOD, exclude=targets)
     assert figs["effect_P1"]["value"] == pytest.approx(ev.effect.estimate)
     assert (figs["effect_P1"]["ci_low"], figs["effect_P1"]["ci_high"]) == pytest.approx(

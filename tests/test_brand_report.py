@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 
 @pytest.fixture(scope="module")
 def small_eval(small_tables, small_truth):
-    targets = small_tables.sql("SELECT DISTINCT customer_id FROM programme_targets")["customer_id"].tolist()
+    targets = brand.all_target_customers(small_tables)
     return brand.evaluate_programme(small_tables, small_truth["cultivation"]["programme_id"], "2026-10",
                                     exclude=targets)
 
@@ -33,7 +33,7 @@ def test_evaluation_shelves_match_the_checks_file(small_dir, small_truth, small_
     on = int(latest["on_shelf"].astype(str).str.lower().isin(["true", "1"]).sum())
     assert ev.n_on_shelf == on
     assert ev.on_shelf_rate == pytest.approx(on / len(cult["target_customers"]))
-    figs = pb.brand_metrics([ev], None, 0.05)
+    figs = brand.figures([ev], None, 0.05)
     assert figs["target_on_shelf_rate"]["value"] == pytest.approx(ev.on_shelf_rate)
     assert figs["effect"]["value"] == pytest.approx(ev.effect.estimate)
     assert figs["effect"]["ci_low"] == pytest.approx(ev.effect.ci_low)

@@ -575,3 +575,19 @@ def test_product_indicators(cust_tables):
     assert k["coverage"] == approx(1 / 3) and k["sell_through"] == approx(0.5)
     assert k["repurchase_rate"] == approx(0.5) and k["stock_out_rate"] == 0.0
     assert math.isnan(k["order_fill_rate"])            # no rationed line
+
+
+def test_window_covered_follows_the_window_in_use(tmp_path):
+    # orders from August 2026: the window of 2026-10 with the current month (Aug–Oct) is
+    # covered, the default one (Jul–Sep) is not. The overview used to check July (M−3)
+    # whatever the window, and showed "no history" for the first.
+    rows = [r for r in CUSTOMER_ORDERS if r[0] >= "2026-08"] + [("2026-08-03", "D", "N", 5)]
+    tables = make_tables(tmp_path, rows)
+    assert kpis.covered_months(tables) == (pd.Period("2026-08", "M"), pd.Period("2026-10", "M"))
+    assert kpis.window_covered(tables, "2026-10", include_current=True)
+    assert not kpis.window_covered(tables, "2026-10")
+    assert kpis.window_covered(tables, "2026-10", window=2)               # Aug–Sep
+    # the same window rule as active_customers, which needs exactly these months
+    assert kpis.active_customers(tables, "2026-10", include_current=True) == 3   # B, C, D
+    with pytest.raises(kpis.PeriodNotCovered):
+        kpis.active_customers(tables, "2026-10")

@@ -19,6 +19,7 @@ from test_kpis import (  # the toy county of test_kpis.py
 )
 
 from lean_analysis import kpis
+from lean_analysis.kpis.figures import headline_figures, scorecard_figures
 from lean_analysis.report import plots_overview as po
 from lean_analysis.report.metrics import read_metrics, write_metrics
 
@@ -52,7 +53,7 @@ def test_headline_cards_and_metrics(sales_tables):
     # 145,000 ÷ 175,000 = 0.8286 (2025-02) → +0.00 pp, −2.86 pp
     assert cards["sales (cases)"]["note"] == "MoM +100.0% · YoY -60.0%"
     assert cards["key-brand sales share"]["note"] == "MoM +0.00 pp · YoY -2.86 pp"
-    figs = po.headline_metrics(head)
+    figs = headline_figures(head)
     assert figs["month_sales_cases"]["value"] == 2.0 and figs["month_sales_cases"]["prev_year"] == 5.0
     assert all("target" not in f for f in figs.values())      # not scorecard headline figures
     assert figs["month_active_customers"]["definition"].endswith("months M-3 .. M-1 of month M")
@@ -65,7 +66,7 @@ def test_scorecard_metrics_feed_the_run_index(tmp_path):
     tables = make_tables(tmp_path / "data", NEW_ORDERS,
                          **programmes(("P1", "新品培育", "", "NEW", ["A", "E"])))
     sc = kpis.scorecard(tables, "2026-10", TARGETS, {"03_satisfaction_survey": survey_metrics(91.2)})
-    figs = po.scorecard_metrics(sc)
+    figs = scorecard_figures(sc)
     assert list(figs) == [f"scorecard_{k}" for k in TARGETS]
     m = figs["scorecard_retailer_margin"]
     assert (m["target"], m["status"], m["unit"]) == (11.2, "met", "%")

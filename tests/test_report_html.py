@@ -8,6 +8,7 @@ import re
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from lean_analysis.report import html as rhtml
+from lean_analysis.report.failure import ReportFailed
 
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.I)
 
@@ -91,14 +92,22 @@ def test_failed_report_shows_the_error_first():
     assert "failed in code cell 5" in page  # the injected cell is not counted
     assert "\x1b" not in page and "[0;31m" not in page
     assert "<td>failed</td>" in page
+    found = rhtml.notebook_error(nb)
+    assert found == ReportFailed("ValueError", "bad <input>", "ValueError: bad <input>", 5)
 
 
 def test_notebook_that_never_ran():
-    page = rhtml.render_report(None, title="t", period="2026-10", lang="zh", error={
-        "ename": "RuntimeError", "evalue": "Kernel didn't respond in 180 seconds",
-        "traceback": "", "cell": None})
+    error = ReportFailed("RuntimeError", "Kernel didn't respond in 180 seconds")
+    page = rhtml.render_report(None, title="t", period="2026-10", lang="zh", error=error)
     assert "本报告运行失败" in page
     assert "<strong>RuntimeError</strong>: Kernel didn't respond in 180 seconds" in page
+    assert "出错位置" not in page  # no cell failed
+    # an error read back from a manifest (a mapping) shows the same
+    as_read = {"ename": error.ename, "evalue": error.evalue, "traceback": "", "cell": None}
+    assert rhtml.render_report(None, title="t", period="2026-10", lang="zh", error=as_read,
+                               embed_font=False) == \
+        rhtml.render_report(None, title="t", period="2026-10", lang="zh", error=error,
+                            embed_font=False)
 
 
 def test_report_page_embeds_the_cjk_glyphs_it_uses():
@@ -121,3 +130,31 @@ def test_report_page_embeds_the_cjk_glyphs_it_uses():
     assert len(cmap) < 2000  # a subset, not the 16 MB font
     plain = rhtml.render_report(_notebook(), title="t", period="2026-10", embed_font=False)
     assert "@font-face" not in plain
+
+
+def test_scorecard_rows_labels_and_status():
+    from lean_analysis import targets
+    from lean_analysis.report.index_pages import scorecard_rows
+
+    metrics = {"figures": {
+        "scorecard_satisfaction": {"value": 91.0, "target": 90, "unit": "index", "order": 1},
+        "scorecard_retailer_margin": {"value": 0.1, "target": 0.112, "unit": "share",
+                                      "direction": ">=", "order": 0, "label_en": "margin"},
+        "other": {"value": 1.0, "unit": "case"},
+    }}
+    rows = scorecard_rows(metrics, "en")
+    assert [(r["label"], r["status"]) for r in rows] == [("margin", "not_met"),
+                                                         ("scorecard_satisfaction", "met")]
+    labels = {"satisfaction": targets.Target("satisfaction", 90, "index", label_en="customer satisfaction")}
+    assert [r["label"] for r in scorecard_rows(metrics, "en", labels)] == ["margin", "customer satisfaction"]
+
+
+def test_report_package_imports_no_runner_and_no_analysis_module():
+    import subprocess
+    import sys
+
+    code = ("import sys, lean_analysis.report.index_pages, lean_analysis.report.html, "
+            "lean_analysis.report.failure; print(sorted(m for m in sys.modules if m.startswith('lean_analysis.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for banned in ("runner", "forecast", "brand", "survey", "kpis", "data"):
+        assert f"'lean_analysis.{banned}" not in out, banned

@@ -18,8 +18,9 @@ import pytest
 import yaml
 
 from lean_analysis import runner
-from lean_analysis.cli import build_parser
+from lean_analysis.cli import build_parser, cli_list, cli_run
 from lean_analysis.params import ParamError
+from lean_analysis.runner import execute
 
 FIX = Path(__file__).parent / "fixtures" / "notebooks"
 PERIOD = "2026-10"  # the sample's last full month (truth.json last_full_month)
@@ -66,7 +67,7 @@ def no_kernel(monkeypatch):
         calls.append(args)
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(runner, "execute_notebook", refuse)
+    monkeypatch.setattr(execute, "execute_notebook", refuse)
     return calls
 
 
@@ -143,7 +144,9 @@ def test_metrics_index_and_manifest(good_run, small_dir, small_tables):
     assert index.count('<span class="la-badge la-badge-ok">完成</span>') == 2
     assert '<a href="fx_table.html">测试表格</a>' in index
     assert f"<td>重点品牌销售比重</td>\n<td class=\"la-num\">{share * 100:.1f}%</td>" in index
-    assert "scorecard_satisfaction" in index and "未测量" in index
+    # an unlabeled target is named by its key, not by the internal figure name
+    assert "<td>satisfaction</td>" in index and "scorecard_satisfaction" not in index
+    assert "未测量" in index
     assert "rows_seen" not in index  # no target: not a scorecard figure
     assert not EXTERNAL.search(index)
     # manifest: statuses, parameters (no staging path), data fingerprint, versions
@@ -194,7 +197,7 @@ def test_failing_report_keeps_previous_good_run(good_run, small_dir, tmp_path, c
     args = build_parser().parse_args([
         "run", str(FIX / "batch_fail.yaml"), "--period", PERIOD, "--data", str(small_dir),
         "--outputs", str(out3), "--jobs", "2"])
-    assert runner.cli_run(args) == 1
+    assert cli_run(args) == 1
     err = capsys.readouterr().err
     assert "previous good run of 2026-10 is kept" in err
     # the good run of the period is untouched, byte for byte
@@ -258,7 +261,7 @@ def test_unknown_key_fails_before_any_kernel(small_dir, tmp_path, no_kernel, cap
     out = tmp_path / "outputs"
     args = build_parser().parse_args(["run", str(batch), "--period", PERIOD, "--data",
                                       str(small_dir), "--outputs", str(out)])
-    assert runner.cli_run(args) == 2
+    assert cli_run(args) == 2
     err = capsys.readouterr().err
     assert str(params) in err and "'threshhold_tier'" in err and "unknown parameter" in err
     assert no_kernel == [] and not out.exists()
@@ -335,9 +338,66 @@ def test_unknown_report_for_only(small_dir, no_kernel, tmp_path):
 def test_list_shows_parameters(capsys):
     args = build_parser().parse_args(["list"])
     args.batch = str(FIX / "batch_ok.yaml")
-    runner.cli_list(args)
+    cli_list(args)
     text = capsys.readouterr().out
     assert "fx_table  (tests/fixtures/notebooks/fx_table.ipynb)" in text
     assert "    threshold_tier: int = 10  -> 15 (params file)" in text
     assert "    period: str = '2026-10'  (set by the runner)" in text
     assert "    n_rows: int = 3  -> 5 (params file)  # rows shown" in text
+
+
+def test_list_shows_the_figures_each_report_publishes(capsys):
+    """`lean-analysis list` on the real batch: under each report, the figures it declares in
+    lean_analysis.targets.FIGURES (name, unit, definition)."""
+    from lean_analysis import targets
+
+    assert cli_list(build_parser().parse_args(["list"])) == 0
+    text = capsys.readouterr().out
+    sections = re.split(r"^(?=\S)", text, flags=re.M)
+    survey = next(s for s in sections if s.startswith("03_satisfaction_survey  ("))
+    spec = targets.lookup("satisfaction_index", "03_satisfaction_survey")
+    assert f"      satisfaction_index [index]: {spec.definition}  (target satisfaction)\n" in survey
+    overview = next(s for s in sections if s.startswith("00_monthly_overview  ("))
+    assert "      scorecard_{target} [unit varies]: " in overview
+    assert "      satisfaction_index [" not in overview
+    for section in sections:
+        report = section.split("  ", 1)[0]
+        names = re.findall(r"^      (\S+) \[", section, flags=re.M)
+        assert names == [f.name for f in targets.figures_of(report)], report
+
+
+def test_failure_of_a_failing_cell_comes_from_papermills_error():
+    """No kernel: papermill's PapermillExecutionError gives ename, evalue, the traceback
+    without colour codes and the failing cell's number among the source notebook's code
+    cells; anything else gives the exception's type and message."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from papermill.exceptions import PapermillExecutionError
+
+    from lean_analysis.runner import ReportFailed
+
+    nb = new_notebook()
+    injected = new_code_cell("period = '2026-10'")
+    injected.metadata["tags"] = ["injected-parameters"]
+    expected = new_code_cell("1 / 0")
+    expected.metadata["tags"] = ["raises-exception"]
+    cells = [new_markdown_cell("# note"), new_code_cell("period = ''"), injected, expected,
+             new_code_cell("raise ValueError('bad')")]
+
+    def raised(index, ename="ValueError", tb=("\x1b[0;31mValueError\x1b[0m: bad",)):
+        return PapermillExecutionError(index, 3, cells[index].source, ename, "bad", list(tb))
+
+    # the notebook as papermill writes it: an error-marker cell at the top and one before the
+    # failing cell, added after cell_index was taken
+    markers = [new_markdown_cell("error"), new_markdown_cell("anchor")]
+    for m in markers:
+        m.metadata["tags"] = ["papermill-error-cell-tag"]
+    nb.cells = [markers[0], *cells[:4], markers[1], cells[4]]
+
+    assert execute.failure_of(raised(4), nb) == ReportFailed(
+        "ValueError", "bad", "ValueError: bad", 3)  # parameters, expected, raise
+    generic = execute.failure_of(raised(3, "ZeroDivisionError"), nb)  # an expected error
+    assert (generic.ename, generic.cell, generic.traceback) == ("PapermillExecutionError", None, "")
+    assert execute.failure_of(raised(4, "CellExecutionError", ()), nb).ename == "PapermillExecutionError"
+    assert execute.failure_of(raised(4), None).cell is None
+    died = execute.failure_of(RuntimeError("Kernel died"), nb)
+    assert died == ReportFailed("RuntimeError", "Kernel died") and died.message == "RuntimeError: Kernel died"

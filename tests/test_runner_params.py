@@ -151,3 +151,47 @@ def test_inspect_data_on_the_small_sample(small_dir, small_truth, small_tables):
     assert str(info.last_week) == small_truth["last_week"]
     assert {"customers", "products", "orders", "survey_items"} <= set(info.tables)
     assert info.fingerprint == small_tables.fingerprint
+
+
+def test_allowed_values_ranges_and_list_elements_declared_in_the_parameters_cell(tmp_path):
+    path = _nb(tmp_path, 'unit = "case"  # quantity {case, carton}\n'
+                         'n_windows = 12  # backtest windows [1, 120]\n'
+                         'alpha = 0.05  # level [0, 1]\n'
+                         'models = ["ets", "theta"]  # {ets, theta, arima}\n'
+                         'engine = ""  # {"", dask}\n'
+                         'strata = ["area", "tier_band"]  # columns\n')
+    p = notebook_parameters(path)
+    assert p["unit"].choices == ("case", "carton") and p["unit"].help == "quantity"
+    assert p["n_windows"].bounds == (1.0, 120.0) and p["n_windows"].help == "backtest windows"
+    assert p["strata"].item_type == "str" and p["strata"].choices is None
+    assert check_value(p["unit"], "carton") is None
+    assert "'boxes' is not allowed (allowed: 'case', 'carton')" in check_value(p["unit"], "boxes")
+    assert "-1 is out of range [1, 120]" in check_value(p["n_windows"], -1)
+    assert "100000 is out of range" in check_value(p["n_windows"], 100000)
+    assert check_value(p["alpha"], 0.1) is None and "out of range [0, 1]" in check_value(p["alpha"], 5)
+    assert "'prophet' is not allowed" in check_value(p["models"], ["ets", "prophet"])
+    assert check_value(p["engine"], "") is None and check_value(p["engine"], "dask") is None
+    assert "expected a list of str" in check_value(p["strata"], [["area"], "tier_band"])
+
+
+def test_shipped_notebooks_defaults_fit_their_own_rules():
+    for nb in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):
+        for param in notebook_parameters(nb).values():
+            assert check_value(param, param.default) is None, (nb.name, param)
+
+
+def test_a_yaml_key_written_twice_is_an_error(tmp_path):
+    (tmp_path / "monthly.yaml").write_text(
+        "reports:\n  - name: a\n    months: [1]\n    months: [2]\n", encoding="utf-8")
+    with pytest.raises(ParamError, match=r"key 'months': written twice \(lines 3 and 4\)"):
+        load_batch(tmp_path / "monthly.yaml", root=tmp_path)
+
+
+def test_period_must_be_year_and_month():
+    from lean_analysis.calendar import parse_period
+
+    assert str(parse_period("2026-10")) == "2026-10"
+    assert str(parse_period("last-month", today=dt.date(2026, 1, 15))) == "2025-12"
+    for bad in ("2026", "2026Q3", "2026-13", "2026-1", "26-10", " 2026-10"):
+        with pytest.raises(ValueError, match="is not YYYY-MM"):
+            parse_period(bad)

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 from lean_analysis.calendar import spring_festival_regressor
+from lean_analysis.cli import cli_sample
 from lean_analysis.config import tier_band
 from lean_analysis.data.schemas import SCHEMAS
-from lean_analysis.sample import cli_sample, parse_size, write_sample
+from lean_analysis.sample import parse_size, write_sample
 
 SURVEY_DIMENSIONS = ["货源供应", "订货服务", "配送服务", "客户经理服务", "品牌宣传", "投诉处理", "市场管理"]
 

@@ -41,7 +41,7 @@ def test_metrics_carry_index_share_interval_and_dimensions(tmp_path):
     dims = pd.DataFrame({"variable": ["货源供应", "其他"], "estimate": [80.0, 90.0],
                          "se": [1.0, 1.0], "ci_low": [78.0, 88.0], "ci_high": [82.0, 92.0],
                          "n": [400, 400]})
-    figs = ps.survey_metrics(idx, share, cmp, "satisfaction_index", dims, 0.95)
+    figs = survey.figures(idx, share, cmp, "satisfaction_index", dims, 0.95)
     path = write_metrics(tmp_path, "03_satisfaction_survey", "2026-10", figs)
     doc = json.loads(path.read_text(encoding="utf-8"))["figures"]
     si = doc["satisfaction_index"]

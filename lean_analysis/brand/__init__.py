@@ -6,17 +6,22 @@
   :func:`synthetic_control` (placebo-in-space inference), :func:`estimate_effect` (picks one
   and says why);
 - power: :func:`mde_did`, :func:`power_did`, :func:`required_treated_did`;
-- panels from the tables (aggregated in DuckDB): :func:`cultivation_panel`;
+- panels and lookups from the tables (aggregated in DuckDB; every query of the package and
+  of its notebook is in :mod:`.panel`): :func:`cultivation_panel`, :func:`programme_ids`,
+  :func:`all_target_customers`, …;
 - the whole evaluation of one programme as the report shows it: :func:`evaluate_programme`,
-  and the new products against their targets: :func:`new_product_status`.
+  and the new products against their targets: :func:`new_product_status`;
+- the figures the report publishes: :func:`figures`; the verdict on an effect:
+  :func:`verdict`.
 
 Analysis functions only: they take and return DataFrames and small result objects, and never
 print, plot or read files.
 """
 
-from lean_analysis.brand.did import DidResult, did
-from lean_analysis.brand.effect import EffectResult, estimate_effect, nearest_donors
+from lean_analysis.brand.did import DidResult, did, pretrend_warning
+from lean_analysis.brand.effect import EffectResult, estimate_effect, nearest_donors, verdict
 from lean_analysis.brand.evaluate import ProgrammeEvaluation, evaluate_programme, new_product_status
+from lean_analysis.brand.figures import figures
 from lean_analysis.brand.indicators import (
     coverage,
     days_to_shelf,
@@ -33,10 +38,18 @@ from lean_analysis.brand.indicators import (
 )
 from lean_analysis.brand.matching import match_comparison
 from lean_analysis.brand.panel import (
+    active_before_launch,
+    all_target_customers,
     cultivation_panel,
+    launched_products,
     order_lines,
     pre_period_mean,
+    product_names,
+    product_order_lines,
+    product_shelf_checks,
+    programme_ids,
     programme_info,
+    programme_product_targets,
     shelf_checks,
 )
 from lean_analysis.brand.power import (
@@ -60,6 +73,8 @@ __all__ = [
     "ProgrammeEvaluation",
     "SynthMultiResult",
     "SynthResult",
+    "active_before_launch",
+    "all_target_customers",
     "coverage",
     "cultivation_panel",
     "days_to_shelf",
@@ -67,8 +82,10 @@ __all__ = [
     "did_contrast_variance",
     "estimate_effect",
     "evaluate_programme",
+    "figures",
     "indicator_panel",
     "latest_shelf_status",
+    "launched_products",
     "match_comparison",
     "mde_did",
     "nearest_donors",
@@ -81,7 +98,13 @@ __all__ = [
     "period_of",
     "power_did",
     "pre_period_mean",
+    "pretrend_warning",
+    "product_names",
+    "product_order_lines",
+    "product_shelf_checks",
+    "programme_ids",
     "programme_info",
+    "programme_product_targets",
     "repurchase_rate",
     "required_treated_did",
     "sales",
@@ -91,4 +114,5 @@ __all__ = [
     "simplex_weights",
     "synthetic_control",
     "synthetic_control_multi",
+    "verdict",
 ]

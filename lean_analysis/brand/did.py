@@ -46,6 +46,23 @@ from lean_analysis.brand._util import (
     treated_units,
 )
 
+PRETREND_WARN_LEVEL = 0.10  # a pre-trend p-value below this is flagged in reports
+
+
+def pretrend_warning(pretrend_p: float | None, level: float = PRETREND_WARN_LEVEL) -> str | None:
+    """Whether a pre-trend test result calls for a warning: ``"not_available"`` when the
+    p-value is missing (no leads, or too few treated clusters), ``"rejected"`` when it is
+    below ``level`` (10 %: a pre-trend test has little power, so a lenient level), else
+    ``None``.
+
+    >>> pretrend_warning(0.02), pretrend_warning(float("nan")), pretrend_warning(0.5)
+    ('rejected', 'not_available', None)
+    """
+    if pretrend_p is None or bool(pd.isna(pretrend_p)):
+        return "not_available"
+    return "rejected" if float(pretrend_p) < level else None
+
+
 _Y, _U, _T, _D, _G, _C, _REL = "_y", "_unit", "_time", "_D", "_treated", "_cluster", "_rel"
 
 
@@ -98,35 +115,95 @@ def did(
 ) -> DidResult:
     """Difference-in-differences of ``outcome`` for ``treated`` units from period ``start``.
 
+    With ``unit`` given, two-way fixed effects ``y ~ D | unit + time`` with standard errors
+    clustered by ``cluster`` (CRV1, t with G − 1 degrees of freedom), and an event study
+    with its pre-trend test (module docstring). With ``unit=None``, repeated cross
+    sections: OLS ``y ~ treated + period dummies + D`` with HC1 standard errors; with two
+    periods the estimate is (ȳ_T,post − ȳ_T,pre) − (ȳ_C,post − ȳ_C,pre).
+
     Parameters
     ----------
-    panel : one row per unit and period (or, with ``unit=None``, one row per observation of
+    panel : pandas.DataFrame
+        One row per unit and period (or, with ``unit=None``, one row per observation of
         repeated cross sections).
-    unit, time, outcome : column names. ``unit=None`` means repeated cross sections.
-    treated : a boolean (or 0/1) column marking treated units, or a list of treated unit ids.
-    start : the first treated period, in the type of ``time`` (a string such as "2026-03" is
+    unit : str or None
+        Column of the unit ids; ``None`` means repeated cross sections.
+    time, outcome : str
+        Columns of the period and of the (numeric) outcome.
+    treated : str or list
+        A boolean (or 0/1) column marking treated units (constant within a unit), or a list
+        of treated unit ids.
+    start : scalar
+        The first treated period, in the type of ``time`` (a string such as "2026-03" is
         converted for datetime columns).
-    cluster : column to cluster standard errors by; default ``unit``.
-    alpha : 1 − confidence level of the interval.
-    event_window : (lo, hi) relative periods of the event study; periods outside are binned
-        into the end points. Default: every relative period.
-    covariates : extra time-varying regressors.
-    event_study : also fit the event study (panel case); off saves time.
+    cluster : str, optional
+        Column to cluster standard errors by; default ``unit``.
+    alpha : float, default 0.05
+        1 − the confidence level of the interval.
+    event_window : (int, int), optional
+        (lo, hi) relative periods of the event study; periods outside are binned into the
+        end points; must contain −1. Default: every relative period.
+    covariates : list of str, optional
+        Extra time-varying regressors.
+    event_study : bool, default True
+        Also fit the event study (panel case); off saves time.
 
-    Rows with a missing outcome (or unit, time, covariate) are left out and counted in
-    ``result.excluded``; nothing is dropped silently. With repeated cross sections there
-    are no units: ``n_units`` = ``n_obs`` and ``n_treated`` counts treated rows.
-    ``baseline`` is the treated units' pre-period mean (``lift`` = estimate ÷ baseline);
-    ``cell_means`` the treated/control × pre/post means.
+    Returns
+    -------
+    DidResult
+        ``estimate`` (outcome units per unit and period), ``se``, ``ci_low``/``ci_high``,
+        ``p_value``, counts (``n_units``, ``n_treated``, ``n_obs``, ``n_clusters``),
+        ``baseline`` (the treated units' pre-period mean; ``lift`` = estimate ÷ baseline),
+        ``cell_means`` (treated/control × pre/post means and counts), ``event_study`` (one
+        row per relative period, −1 the reference at 0) and ``pretrend_p`` (NaN when there
+        are too few treated clusters for the leads). Rows with a missing outcome (or unit,
+        time, covariate) are left out and counted in ``excluded``; nothing is dropped
+        silently. With repeated cross sections there are no units: ``n_units`` =
+        ``n_obs`` and ``n_treated`` counts treated rows.
 
-    Formula: TWFE ``y ~ D | unit + time`` with CRV1 SE (see the module docstring); the 2×2
-    estimate is (ȳ_T,post − ȳ_T,pre) − (ȳ_C,post − ȳ_C,pre).
+    Raises
+    ------
+    ValueError
+        A missing column, a non-numeric outcome, treated units without rows on both sides
+        of ``start``, no untreated rows, or several rows for one (unit, period).
 
-    Example (Card & Krueger 1994, ``tests/fixtures/njmin3.csv``; checked by a test)::
+    References
+    ----------
+    Card, D. & Krueger, A. B. (1994). Minimum wages and employment: a case study of the
+    fast-food industry in New Jersey and Pennsylvania. *American Economic Review* 84(4),
+    772–793. (The 2×2 design; ``tests/fixtures/njmin3.csv`` reproduces its published DiD
+    of 2.75 full-time equivalents, checked by a test.)
 
-        >>> r = did(nj, unit=None, time="d", outcome="fte", treated="nj", start=1)
-        >>> round(r.estimate, 3), r.n_obs, r.excluded
-        (2.754, 794, {'missing outcome': 26})
+    Bertrand, M., Duflo, E. & Mullainathan, S. (2004). How much should we trust
+    differences-in-differences estimates? *Quarterly Journal of Economics* 119(1),
+    249–275. (Serial correlation: cluster the standard errors by unit.)
+
+    Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust
+    inference. *Journal of Human Resources* 50(2), 317–372. (CRV1 and its small-sample
+    factor.)
+
+    Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, ch. 5.
+
+    Examples
+    --------
+    A hand-made 2×2 of repeated cross sections, two observations per cell: treated before
+    10, 12 (mean 11) and after 15, 17 (mean 16); comparison before 8, 10 (mean 9) and after
+    10, 12 (mean 11). By hand, DiD = (16 − 11) − (11 − 9) = 3. Every residual is ±1 around
+    its cell mean, so the HC1 variance of the interaction is Σ_cells (2 / 2²) × 8 / (8 − 4)
+    = 4 cells × 0.5 × 2 = 4, and se = 2:
+
+    >>> import pandas as pd
+    >>> cs = pd.DataFrame({"nj": [1, 1, 1, 1, 0, 0, 0, 0], "post": [0, 0, 1, 1, 0, 0, 1, 1],
+    ...                    "fte": [10.0, 12, 15, 17, 8, 10, 10, 12]})
+    >>> r = did(cs, unit=None, time="post", outcome="fte", treated="nj", start=1)
+    >>> round(r.estimate, 9), round(r.se, 9), r.n_obs, r.method
+    (3.0, 2.0, 8, 'did_2x2_ols_hc1')
+    >>> round(r.baseline, 9), round(r.lift, 9)  # the treated pre-period mean 11
+    (11.0, 0.272727273)
+
+    With a unit column (the same numbers as two stores per group observed twice) the
+    estimate is the same 3 by TWFE; that case runs pyfixest, too slow for a doctest, and is
+    checked against the hand difference of means by ``tests/test_brand_did.py``.
     """
     where = "brand.did"
     if not 0 < alpha < 1:
@@ -214,13 +291,22 @@ def _one_blas_thread():
 _CONTROLLER = None
 
 
+# Convergence tolerance of pyfixest's iterative demeaning. Its default (1e-8) stops at a
+# point that depends on the (parallel, not order-stable) iteration path: the same panel gave
+# estimates differing at ~1e-10 from run to run, so metrics.json was not reproducible. At
+# 1e-13 the demeaned values are exact to ~1e-14 and repeated runs agree to the last digit
+# that metrics.json keeps (10 decimals).
+FIXEF_TOL = 1e-13
+
+
 def _feols(fml: str, df: pd.DataFrame):
     import pyfixest as pf
 
     with warnings.catch_warnings(), _one_blas_thread():
         warnings.simplefilter("ignore")
         return pf.feols(
-            fml, df, vcov={"CRV1": _C}, fixef_rm="none", copy_data=False, store_data=False
+            fml, df, vcov={"CRV1": _C}, fixef_rm="none", copy_data=False, store_data=False,
+            fixef_tol=FIXEF_TOL,
         )
 
 

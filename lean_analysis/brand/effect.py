@@ -11,6 +11,35 @@ from lean_analysis.brand._util import coerce_like, require_columns, treated_unit
 from lean_analysis.brand.did import DidResult, did
 from lean_analysis.brand.synth import SynthMultiResult, SynthResult, synthetic_control
 
+VERDICTS = ("positive", "suggestive", "negative", "unclear")
+
+
+def verdict(method: str, ci_low: float, ci_high: float, p_value: float, alpha: float) -> str:
+    """The plain-language verdict on an effect from its interval (and, for a synthetic
+    control, its placebo p-value):
+
+    - ``"positive"``: the interval lies above 0 (synthetic control: and p ≤ ``alpha``);
+    - ``"suggestive"``: synthetic control whose interval lies above 0 but whose placebo
+      ratio test is not significant (p > ``alpha`` or missing);
+    - ``"negative"``: the interval lies below 0;
+    - ``"unclear"``: the interval contains 0 or is missing.
+
+    >>> verdict("did", 1.0, 3.0, 0.01, 0.05), verdict("synth", 1.0, 3.0, 0.11, 0.05)
+    ('positive', 'suggestive')
+    >>> verdict("did", -3.0, -1.0, 0.01, 0.05), verdict("did", -1.0, 3.0, 0.4, 0.05)
+    ('negative', 'unclear')
+    """
+    lo, hi = float(ci_low), float(ci_high)
+    if np.isnan(lo) or np.isnan(hi):
+        return "unclear"
+    weak = method == "synth" and not (float(p_value) <= alpha)
+    if lo > 0:
+        return "suggestive" if weak else "positive"
+    if hi < 0:
+        return "negative"
+    return "unclear"
+
+
 TABLE_COLUMNS = [
     "method", "unit", "estimate", "ci_low", "ci_high", "p_value", "alpha", "baseline", "lift",
     "n_treated", "n_control", "interval", "pretrend_p", "pre_rmspe",
@@ -52,6 +81,10 @@ class EffectResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def verdict(self, alpha: float) -> str:
+        """:func:`verdict` of the overall row."""
+        return verdict(self.method, self.ci_low, self.ci_high, self.p_value, alpha)
 
 
 def nearest_donors(panel, unit, time, outcome, treated_ids, start, n: int) -> list:

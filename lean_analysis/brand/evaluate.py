@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,13 +26,23 @@ from lean_analysis.brand.indicators import (
 )
 from lean_analysis.brand.matching import match_comparison
 from lean_analysis.brand.panel import (
+    active_before_launch,
     cultivation_panel,
+    launched_products,
     order_lines,
     pre_period_mean,
+    product_names,
+    product_order_lines,
+    product_shelf_checks,
     programme_info,
+    programme_product_targets,
     shelf_checks,
 )
 from lean_analysis.brand.power import mde_did, panel_variance_inputs, required_treated_did
+from lean_analysis.targets import status as target_status
+
+if TYPE_CHECKING:
+    from lean_analysis.data.tables import Tables
 
 
 @dataclass
@@ -58,6 +69,13 @@ class ProgrammeEvaluation:
     power: dict = field(default_factory=dict)
     excluded: dict = field(default_factory=dict)
     item_labels: list = field(default_factory=list)  # product names or the brand, for reports
+    on_shelf_target: float = 1.0  # every target customer carries the item (DESIGN §2)
+
+    @property
+    def group_sizes(self) -> dict:
+        """Customers per group: ``{"target": n targets, "comparison": n comparison}``."""
+        n_c = int(self.comparison["customer_id"].nunique()) if len(self.comparison) else 0
+        return {"target": len(self.targets), "comparison": n_c}
 
     @property
     def n_on_shelf(self) -> int:
@@ -70,13 +88,19 @@ class ProgrammeEvaluation:
         n = len(self.targets)
         return self.n_on_shelf / n if n and self.shelf is not None else float("nan")
 
+    @property
+    def on_shelf_status(self) -> str:
+        """:func:`lean_analysis.targets.status` of :attr:`on_shelf_rate` against
+        :attr:`on_shelf_target` (≥): "met", "not_met" or "not_measured" (no shelf data)."""
+        return target_status(self.on_shelf_rate, self.on_shelf_target, ">=")
+
 
 def _month_end(period) -> pd.Timestamp:
     return pd.Period(str(period), freq="M").end_time.normalize()
 
 
 def evaluate_programme(
-    tables,
+    tables: Tables,
     programme_id: str,
     period: str,
     outcome: str = "order_qty",
@@ -124,9 +148,8 @@ def evaluate_programme(
         item, items = "brand", [info["brand"]]
     targets = list(info["targets"]) if targets is None else list(dict.fromkeys(targets))
     if item == "product_id":
-        names = tables.sql("SELECT product_id, product_name FROM products WHERE product_id = ?",
-                           [items[0]])
-        labels = [f"{items[0]} {names['product_name'].iloc[0]}" if len(names) else str(items[0])]
+        names = product_names(tables, items)
+        labels = [f"{items[0]} {names[items[0]]}" if items[0] in names else str(items[0])]
     else:
         labels = [str(items[0])]
     base = dict(programme_id=programme_id, name=str(info["name"]), kind=str(info["kind"]),
@@ -206,7 +229,7 @@ def evaluate_programme(
 
 
 def new_product_status(
-    tables, period: str, lookback_months: int = 12, coverage_target: float = 1.0,
+    tables: Tables, period: str, lookback_months: int = 12, coverage_target: float = 1.0,
     on_shelf_target: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """New specifications launched in the ``lookback_months`` up to the end of ``period``,
@@ -214,53 +237,24 @@ def new_product_status(
 
     Target customers of a new product: the targets of a programme naming it (its
     ``product_id``); otherwise (*assumption*, as ``kpis`` reads "active") every customer
-    with an order in the 3 months before its launch month. The per-customer days to shelf are
+    with an order in the 3 months before its launch month. The per-customer days to shelf
     are the second element of the returned pair ``(table, days)``. Aggregated in SQL; only
     the new products' lines come back to pandas.
     """
     as_of = _month_end(period)
     since = (pd.Period(str(period), freq="M") - (lookback_months - 1)).start_time
-    products = tables.sql(
-        "SELECT product_id, brand, product_name, CAST(launch_date AS DATE) AS launch_date "
-        "FROM products WHERE launch_date IS NOT NULL "
-        "AND CAST(launch_date AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) "
-        "ORDER BY launch_date, product_id",
-        [str(since.date()), str(as_of.date())],
-    )
+    products = launched_products(tables, since, as_of)
     cols = ["product_id", "brand", "product_name", "launch_date", "n_targets", "target_basis"]
     if products.empty:
         return pd.DataFrame(columns=cols), pd.DataFrame(
             columns=["product_id", "customer_id", "first_on_shelf", "days_to_shelf", "n_checks"])
     pids = products["product_id"].tolist()
-    ph = ", ".join("?" for _ in pids)
-    prog = pd.DataFrame(columns=["product_id", "customer_id"])
-    if "programmes" in tables and "programme_targets" in tables:
-        prog = tables.sql(
-            f"SELECT DISTINCT p.product_id, t.customer_id FROM programmes p "
-            f"JOIN programme_targets t ON p.programme_id = t.programme_id "
-            f"WHERE p.product_id IN ({ph})", pids)
-    active = tables.sql(
-        f"""
-        SELECT DISTINCT n.product_id, o.customer_id
-        FROM (SELECT product_id, date_trunc('month', CAST(launch_date AS DATE)) AS m
-              FROM products WHERE product_id IN ({ph})) n
-        JOIN orders o ON CAST(o.week AS DATE) >= n.m - INTERVAL 3 MONTH
-                     AND CAST(o.week AS DATE) < n.m AND o.order_qty > 0
-        """, pids)
+    prog = programme_product_targets(tables, pids)
+    active = active_before_launch(tables, pids, months=3)
     named = set(prog["product_id"])
     targets = pd.concat([prog, active[~active["product_id"].isin(named)]], ignore_index=True)
-    lines = tables.sql(
-        f"SELECT CAST(week AS DATE) AS week, customer_id, product_id, order_qty FROM orders "
-        f"WHERE product_id IN ({ph}) AND CAST(week AS DATE) <= CAST(? AS DATE)",
-        [*pids, str(as_of.date())])
-    lines["week"] = pd.to_datetime(lines["week"])
-    checks = pd.DataFrame(columns=["date", "customer_id", "product_id", "on_shelf"])
-    if "shelf_checks" in tables:
-        checks = tables.sql(
-            f"SELECT CAST(date AS DATE) AS date, customer_id, product_id, on_shelf FROM shelf_checks "
-            f"WHERE product_id IN ({ph}) AND CAST(date AS DATE) <= CAST(? AS DATE)",
-            [*pids, str(as_of.date())])
-        checks["date"] = pd.to_datetime(checks["date"])
+    lines = product_order_lines(tables, pids, as_of)
+    checks = product_shelf_checks(tables, pids, as_of)
     out, days = new_product_launches(products, lines, checks, targets=targets, as_of=as_of,
                                      coverage_target=coverage_target,
                                      on_shelf_target=on_shelf_target, return_days=True)

@@ -1,25 +1,59 @@
-"""Panels and line extracts for a programme, aggregated in SQL (DuckDB) from the tables.
+"""Every query of the brand package: panels, line extracts and lookups, in SQL (DuckDB).
 
 The order table can hold millions of lines; nothing here loads it whole: sums per customer
-and period are computed by ``tables.sql`` and only the result comes back to pandas.
+and period are computed by ``tables.sql`` and only the result comes back to pandas. This is
+the only module of :mod:`lean_analysis.brand` (and of the brand notebook) that writes SQL;
+the others call the named functions below with the loaded
+:class:`~lean_analysis.data.tables.Tables`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from lean_analysis.data.tables import Tables
 
 OUTCOMES = ("order_qty", "demand_qty", "amount")
 _FREQ = {"MS": "month", "W": "week"}
 
 
-def programme_info(tables, programme_id: str) -> dict:
+def _placeholders(values: Sequence) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def programme_ids(tables: Tables) -> list[str]:
+    """Every programme id of the ``programmes`` table, sorted."""
+    return tables.sql("SELECT programme_id FROM programmes ORDER BY 1")["programme_id"].tolist()
+
+
+def all_target_customers(tables: Tables) -> list[str]:
+    """Every customer that is a target of some programme (``programme_targets``), sorted,
+    each once: the customers never to pick as comparison customers."""
+    return tables.sql(
+        "SELECT DISTINCT customer_id FROM programme_targets ORDER BY 1")["customer_id"].tolist()
+
+
+def product_names(tables: Tables, product_ids: Sequence) -> dict:
+    """``product_id -> product_name`` for the ``product_ids`` found in ``products``."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return {}
+    names = tables.sql(
+        f"SELECT product_id, product_name FROM products WHERE product_id IN ({_placeholders(ids)})",
+        ids)
+    return dict(zip(names["product_id"], names["product_name"], strict=True))
+
+
+def programme_info(tables: Tables, programme_id: str) -> dict:
     """The programme's row, its product ids (its ``product_id``, else every product of its
     ``brand``) and its target customer ids."""
     prog = tables.sql("SELECT * FROM programmes WHERE programme_id = ?", [programme_id])
     if prog.empty:
-        have = tables.sql("SELECT programme_id FROM programmes ORDER BY 1")["programme_id"].tolist()
+        have = programme_ids(tables)
         raise ValueError(f"programmes: no programme_id {programme_id!r} (have: {have})")
     row = prog.iloc[0].to_dict()
     if pd.notna(row.get("product_id")) and row.get("product_id") not in (None, ""):
@@ -45,7 +79,7 @@ def programme_info(tables, programme_id: str) -> dict:
 
 
 def cultivation_panel(
-    tables, programme_id: str, outcome: str = "order_qty", freq: str = "MS",
+    tables: Tables, programme_id: str, outcome: str = "order_qty", freq: str = "MS",
     targets: Sequence | None = None, product_ids: Sequence | None = None,
 ) -> pd.DataFrame:
     """Customer × period panel of the programme's product(s): ``customer_id``, ``month``
@@ -113,7 +147,7 @@ def pre_period_mean(panel: pd.DataFrame, unit: str, time: str, outcome: str, sta
     return pre.groupby(unit)[outcome].mean().rename("pre_outcome")
 
 
-def order_lines(tables, customer_ids: Sequence, start=None, end=None) -> pd.DataFrame:
+def order_lines(tables: Tables, customer_ids: Sequence, start=None, end=None) -> pd.DataFrame:
     """The order lines of ``customer_ids`` (all products), with ``brand`` and
     ``product_name`` joined, between ``start`` and ``end`` weeks (inclusive, optional)."""
     ids = list(dict.fromkeys(customer_ids))
@@ -139,7 +173,7 @@ def order_lines(tables, customer_ids: Sequence, start=None, end=None) -> pd.Data
     return out
 
 
-def shelf_checks(tables, customer_ids: Sequence) -> pd.DataFrame:
+def shelf_checks(tables: Tables, customer_ids: Sequence) -> pd.DataFrame:
     """Shelf checks of ``customer_ids`` with ``brand`` joined (empty when the table is absent)."""
     cols = ["date", "customer_id", "product_id", "on_shelf", "stock_qty", "brand"]
     ids = list(dict.fromkeys(customer_ids))
@@ -154,3 +188,70 @@ def shelf_checks(tables, customer_ids: Sequence) -> pd.DataFrame:
     out = tables.sql(q, ids)
     out["date"] = pd.to_datetime(out["date"])
     return out
+
+
+# --------------------------------------------------------------------------- new products
+
+
+def launched_products(tables: Tables, since, until) -> pd.DataFrame:
+    """Products launched between ``since`` and ``until`` (dates, inclusive): ``product_id``,
+    ``brand``, ``product_name``, ``launch_date``, by launch date then id."""
+    return tables.sql(
+        "SELECT product_id, brand, product_name, CAST(launch_date AS DATE) AS launch_date "
+        "FROM products WHERE launch_date IS NOT NULL "
+        "AND CAST(launch_date AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) "
+        "ORDER BY launch_date, product_id",
+        [str(pd.Timestamp(since).date()), str(pd.Timestamp(until).date())],
+    )
+
+
+def programme_product_targets(tables: Tables, product_ids: Sequence) -> pd.DataFrame:
+    """``(product_id, customer_id)`` pairs: the targets of the programmes naming one of
+    ``product_ids`` (empty when the programme tables are absent)."""
+    ids = list(product_ids)
+    if "programmes" not in tables or "programme_targets" not in tables or not ids:
+        return pd.DataFrame(columns=["product_id", "customer_id"])
+    return tables.sql(
+        f"SELECT DISTINCT p.product_id, t.customer_id FROM programmes p "
+        f"JOIN programme_targets t ON p.programme_id = t.programme_id "
+        f"WHERE p.product_id IN ({_placeholders(ids)})", ids)
+
+
+def active_before_launch(tables: Tables, product_ids: Sequence, months: int = 3) -> pd.DataFrame:
+    """``(product_id, customer_id)`` pairs: the customers with an order (``order_qty`` > 0)
+    in the ``months`` calendar months before each product's launch month."""
+    ids = list(product_ids)
+    return tables.sql(
+        f"""
+        SELECT DISTINCT n.product_id, o.customer_id
+        FROM (SELECT product_id, date_trunc('month', CAST(launch_date AS DATE)) AS m
+              FROM products WHERE product_id IN ({_placeholders(ids)})) n
+        JOIN orders o ON CAST(o.week AS DATE) >= n.m - INTERVAL {int(months)} MONTH
+                     AND CAST(o.week AS DATE) < n.m AND o.order_qty > 0
+        """, ids)
+
+
+def product_order_lines(tables: Tables, product_ids: Sequence, until) -> pd.DataFrame:
+    """The order lines of ``product_ids`` up to ``until`` (inclusive): ``week`` (datetime),
+    ``customer_id``, ``product_id``, ``order_qty``."""
+    ids = list(product_ids)
+    lines = tables.sql(
+        f"SELECT CAST(week AS DATE) AS week, customer_id, product_id, order_qty FROM orders "
+        f"WHERE product_id IN ({_placeholders(ids)}) AND CAST(week AS DATE) <= CAST(? AS DATE)",
+        [*ids, str(pd.Timestamp(until).date())])
+    lines["week"] = pd.to_datetime(lines["week"])
+    return lines
+
+
+def product_shelf_checks(tables: Tables, product_ids: Sequence, until) -> pd.DataFrame:
+    """The shelf checks of ``product_ids`` up to ``until`` (inclusive): ``date`` (datetime),
+    ``customer_id``, ``product_id``, ``on_shelf`` (empty when the table is absent)."""
+    ids = list(product_ids)
+    if "shelf_checks" not in tables or not ids:
+        return pd.DataFrame(columns=["date", "customer_id", "product_id", "on_shelf"])
+    checks = tables.sql(
+        f"SELECT CAST(date AS DATE) AS date, customer_id, product_id, on_shelf FROM shelf_checks "
+        f"WHERE product_id IN ({_placeholders(ids)}) AND CAST(date AS DATE) <= CAST(? AS DATE)",
+        [*ids, str(pd.Timestamp(until).date())])
+    checks["date"] = pd.to_datetime(checks["date"])
+    return checks

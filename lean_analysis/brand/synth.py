@@ -65,16 +65,45 @@ from lean_analysis.brand._util import EstimateResult, coerce_like, require_colum
 def simplex_weights(y1: np.ndarray, y0: np.ndarray) -> np.ndarray:
     """Weights ``w ≥ 0, Σw = 1`` minimising ``‖y1 − y0 @ w‖²``.
 
-    ``y1``: (T,) treated path; ``y0``: (T, J) donors' paths. Solved in two exact steps:
-    non-negative least squares (Lawson & Hanson's active set, ``scipy.optimize.nnls``) with
-    the sum-to-one constraint as a heavily weighted extra row picks the donors with positive
-    weight; on them, the equality-constrained least squares is solved from its KKT system
-    ``[[A'A, 1], [1', 0]] [w; μ] = [A'b; 1]``. (If that step produced a negative weight the
-    renormalised NNLS solution is kept.) Fast enough for the J placebo fits of a pool of a
-    few hundred donors.
+    Solved in two exact steps: non-negative least squares (Lawson & Hanson's active set,
+    ``scipy.optimize.nnls``) with the sum-to-one constraint as a heavily weighted extra row
+    picks the donors with positive weight; on them, the equality-constrained least squares
+    is solved from its KKT system ``[[A'A, 1], [1', 0]] [w; μ] = [A'b; 1]``. (If that step
+    produced a negative weight the renormalised NNLS solution is kept.) Fast enough for the
+    J placebo fits of a pool of a few hundred donors.
 
-    Example: a treated path equal to 0.3 × donor A + 0.7 × donor B gets weights (0.3, 0.7)
-    (checked by a test, and against pysyncon and a generic SLSQP solution).
+    Parameters
+    ----------
+    y1 : array of shape (T,)
+        The treated unit's path (pre-period, possibly with predictor rows).
+    y0 : array of shape (T, J)
+        The donors' paths, one column per donor.
+
+    Returns
+    -------
+    numpy.ndarray of shape (J,)
+        The weights, non-negative and summing to 1.
+
+    References
+    ----------
+    Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
+    comparative case studies. *Journal of the American Statistical Association* 105(490),
+    493–505. (The convex weights, with V = identity.)
+
+    Lawson, C. L. & Hanson, R. J. (1974). *Solving Least Squares Problems*, ch. 23 (NNLS).
+
+    Examples
+    --------
+    A treated path equal to 0.3 × donor A + 0.7 × donor B is recovered exactly; a third
+    donor C = 3A + 10 gets no weight (also checked against pysyncon and a generic SLSQP
+    solution by a test):
+
+    >>> import numpy as np
+    >>> a = np.array([1.0, 2, 3, 5, 4, 6, 7])
+    >>> b = np.array([5.0, 1, 4, 2, 6, 3, 5])
+    >>> w = simplex_weights(0.3 * a + 0.7 * b, np.column_stack([a, b, 3 * a + 10]))
+    >>> w.round(9).tolist()
+    [0.3, 0.7, 0.0]
     """
     y1 = np.asarray(y1, dtype=float)
     y0 = np.asarray(y0, dtype=float)
@@ -111,11 +140,42 @@ _SYNTH_COLUMNS = (
 )
 
 
+class _PlaceboSets:
+    """Which placebos are behind which statistic, as the result carries them.
+
+    ``placebo_stats`` (one row per placebo unit) and the long ``placebo_gaps`` carry two
+    flags: ``in_p_value`` (the placebo's RMSPE ratio is defined and enters the rank p-value)
+    and ``in_interval`` (its pre-period fit passes ``fit_cap`` and its post-mean gap enters
+    the placebo interval; counted in ``n_interval_placebos``). A plot of placebo gaps draws
+    :meth:`used_placebo_gaps`, so that it shows the placebos the inference used.
+    """
+
+    PLACEBO_SETS = ("interval", "p_value")
+
+    def placebo_units(self, which: str = "interval") -> list:
+        """The placebo units behind the interval (``which="interval"``) or the p-value
+        (``"p_value"``), sorted."""
+        if which not in self.PLACEBO_SETS:
+            raise ValueError(f"which must be one of {self.PLACEBO_SETS}, not {which!r}")
+        st = self.placebo_stats
+        col = f"in_{which}"
+        if not len(st) or col not in st.columns:
+            return []
+        return sorted(st.loc[st[col].to_numpy(dtype=bool), "unit"].tolist(), key=str)
+
+    def used_placebo_gaps(self, which: str = "interval") -> pd.DataFrame:
+        """The rows of ``placebo_gaps`` (time, unit, gap, …) of :meth:`placebo_units`."""
+        units = set(self.placebo_units(which))
+        pg = self.placebo_gaps
+        return pg[pg["unit"].isin(units)] if len(pg) else pg
+
+
 @dataclass
-class SynthResult(EstimateResult):
+class SynthResult(_PlaceboSets, EstimateResult):
     """One treated unit's synthetic control. Effects are treated − synthetic (outcome units);
     ``estimate`` is ``post_mean_gap`` and ``lift`` it relative to the treated unit's
-    pre-period mean (``baseline``)."""
+    pre-period mean (``baseline``). ``placebo_stats`` and ``placebo_gaps`` flag the
+    placebos behind the p-value and the interval (:meth:`placebo_units`)."""
 
     _frame_columns = _SYNTH_COLUMNS
     _frame_source = {"unit": "treated_unit"}
@@ -156,10 +216,11 @@ class SynthResult(EstimateResult):
 
 
 @dataclass
-class SynthMultiResult(EstimateResult):
+class SynthMultiResult(_PlaceboSets, EstimateResult):
     """Several treated units: one :class:`SynthResult` each and their average effect.
     ``to_frame()``: the units' rows and an "average" row (mean RMSPEs and ratio, the largest
-    donor count, the placebo draws as ``n_placebos``)."""
+    donor count, the placebo draws as ``n_placebos``). ``placebo_stats`` flags the placebos
+    the average's draws come from (p-value and interval; :meth:`placebo_units`)."""
 
     _frame_columns = _SYNTH_COLUMNS
     _frame_source = {"n_placebos": "n_draws"}
@@ -178,6 +239,7 @@ class SynthMultiResult(EstimateResult):
     normalize: str = "none"
     excluded: dict[str, int] = field(default_factory=dict)
     method: str = "synthetic_control_multi"
+    placebo_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def post_mean_gap(self) -> float:
@@ -375,28 +437,92 @@ def synthetic_control(
     n_draws: int = 1000,
     seed: int = 0,
 ):
-    """Synthetic control of ``treated_unit`` from ``start`` (formulas: module docstring).
+    """Synthetic control of ``treated_unit`` from ``start``, with placebo-in-space inference.
+
+    The weights fit the treated unit's pre-period path by a convex combination of donors
+    (:func:`simplex_weights`); the gap is treated − synthetic in every period, the estimate
+    its mean from ``start``. Each donor in turn is a placebo (the other donors its pool):
+    the p-value ranks the treated post/pre RMSPE ratio among the placebos' ratios,
+    ``p = (1 + #{placebo ratio ≥ treated ratio}) / (1 + n_placebos)``; the interval
+    inverts the placebos' post-period mean gaps (formulas: module docstring).
 
     Parameters
     ----------
-    panel : long table, one row per unit and period (balanced for the units used).
-    treated_unit : one unit id -> :class:`SynthResult`; a list of ids ->
-        :class:`SynthMultiResult` (one synthetic control each plus the average effect).
-    start : first treated period (same type as ``time``; "2026-03" works for dates).
-    donors : the donor pool; default every untreated unit. Donors with a missing period are
+    panel : pandas.DataFrame
+        Long table, one row per unit and period (balanced for the units used).
+    unit, time, outcome : str
+        Columns of the unit ids, the period and the outcome.
+    treated_unit : unit id or list of unit ids
+        One id gives a :class:`SynthResult`; a list gives a :class:`SynthMultiResult` (one
+        synthetic control each plus the average effect, :func:`synthetic_control_multi`).
+    start : scalar
+        The first treated period (same type as ``time``; "2026-03" works for dates).
+    donors : list, optional
+        The donor pool; default every untreated unit. Donors with a missing period are
         left out and counted in ``result.excluded``.
-    placebo : run the placebo-in-space fits (p-value, interval, placebo lines).
-    predictors : optional columns whose pre-period means join the pre-period path in the fit.
-    alpha : 1 − level of the placebo interval.
-    normalize : "none" (levels, ADH), "demean" or "ratio" (see the module docstring).
-    fit_cap : placebos with a pre-RMSPE above ``fit_cap`` × the treated unit's (or × the
-        placebos' median, if larger) are left out of the interval (ADH 2010); ``None`` keeps
-        all.
-    n_draws, seed : placebo averages drawn for several treated units (all combinations when
-        there are at most ``n_draws``).
+    placebo : bool, default True
+        Run the placebo-in-space fits (p-value, interval, placebo lines).
+    predictors : list of str, optional
+        Columns whose pre-period means join the pre-period path in the fit.
+    alpha : float, default 0.05
+        1 − the level of the placebo interval.
+    normalize : {"none", "demean", "ratio"}, default "none"
+        The scale of the fit: levels (ADH), each unit minus or divided by its pre-period
+        mean (module docstring).
+    fit_cap : float or None, default 5.0
+        Placebos with a pre-RMSPE above ``fit_cap`` × the treated unit's (or × the
+        placebos' median, if larger) are left out of the interval (ADH 2010); ``None``
+        keeps all. The ratio test uses every placebo with a defined ratio.
+    n_draws, seed : int
+        Placebo averages drawn for several treated units (every combination when there
+        are at most ``n_draws``).
 
-    Example: with donors A = (1, 2, 3, …), B = (5, 1, 4, …) and a treated path
-    0.3·A + 0.7·B before ``start``, ``weights`` is A 0.3, B 0.7 (a test checks it).
+    Returns
+    -------
+    SynthResult or SynthMultiResult
+        ``weights`` (by donor), ``gap``, ``treated_path``, ``synthetic_path``,
+        ``pre_rmspe``, ``post_rmspe``, ``ratio``, ``estimate`` (= ``post_mean_gap``),
+        ``p_value``, ``ci_low``/``ci_high``, ``baseline`` and ``lift``; ``placebo_stats``
+        (one row per placebo) and ``placebo_gaps`` (long) with the flags ``in_p_value`` and
+        ``in_interval``: :meth:`~SynthResult.placebo_units` names the placebos behind
+        each statistic (``n_placebos`` and ``n_interval_placebos`` count them).
+
+    References
+    ----------
+    Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
+    comparative case studies: estimating the effect of California's tobacco control
+    program. *Journal of the American Statistical Association* 105(490), 493–505.
+    (Weights, placebo-in-space, the RMSPE ratio test and the pre-fit cut.)
+
+    Firpo, S. & Possebom, V. (2018). Synthetic control method: inference, sensitivity
+    analysis and confidence sets. *Journal of Causal Inference* 6(2). (Test inversion.)
+
+    Examples
+    --------
+    Four donors, a treated store equal to 0.3 A + 0.7 B and 2 more from year 7 on. By hand:
+    the weights are (0.3, 0.7, 0, 0), the gap is 0 before and 2 after, so the estimate is 2;
+    the treated pre-RMSPE is 0, its ratio larger than every placebo's, so p = (1 + 0) /
+    (1 + 4) = 0.2, the smallest p four donors allow. Donor D (flat at 40) fits badly as a
+    placebo (pre-RMSPE 19.0 > 5 × the placebos' median 3.75) and is left out of the
+    interval only; with 3 placebos the 95 % interval runs between the extremes,
+    2 − 12.74 (C's post-mean gap) and 2 − (−4) (B's):
+
+    >>> import numpy as np, pandas as pd
+    >>> a = np.array([1.0, 2, 3, 5, 4, 6, 7, 8, 9, 10])
+    >>> b = np.array([5.0, 1, 4, 2, 6, 3, 5, 4, 6, 5])
+    >>> t = 0.3 * a + 0.7 * b + np.where(np.arange(10) >= 7, 2.0, 0.0)
+    >>> wide = pd.DataFrame({"A": a, "B": b, "C": 3 * a + 10, "D": 0 * b + 40, "T": t})
+    >>> panel = wide.rename_axis("year").reset_index().melt(
+    ...     id_vars="year", var_name="store", value_name="sales")
+    >>> r = synthetic_control(panel, "store", "year", "sales", "T", start=7)
+    >>> r.weights.round(6).to_dict()
+    {'A': 0.3, 'B': 0.7, 'C': 0.0, 'D': 0.0}
+    >>> round(r.estimate, 6), round(r.p_value, 6), r.n_placebos, r.n_interval_placebos
+    (2.0, 0.2, 4, 3)
+    >>> r.placebo_units("p_value"), r.placebo_units("interval")
+    (['A', 'B', 'C', 'D'], ['A', 'B', 'C'])
+    >>> round(r.ci_low, 3), round(r.ci_high, 3)
+    (-10.738, 6.0)
     """
     where = "brand.synthetic_control"
     if isinstance(treated_unit, list | tuple | set | pd.Index | np.ndarray):
@@ -419,11 +545,24 @@ def _long_gaps(placebo_gaps: pd.DataFrame, placebo_stats: pd.DataFrame, factor: 
     """Placebo gaps as a long table (time, unit, gap, pre_rmspe, ratio), on the scale of a
     treated unit (``factor`` = its pre-period mean with normalize="ratio", else 1)."""
     if not len(placebo_gaps):
-        return pd.DataFrame(columns=["time", "unit", "gap", "pre_rmspe", "ratio"])
+        return pd.DataFrame(columns=["time", "unit", "gap", "pre_rmspe", "ratio", *_FLAGS])
     pg = (placebo_gaps * factor).rename_axis(index="time").reset_index().melt(
         id_vars="time", var_name="unit", value_name="gap")
-    st = placebo_stats[["unit", "pre_rmspe", "ratio"]].assign(pre_rmspe=lambda d: d["pre_rmspe"] * factor)
+    cols = ["unit", "pre_rmspe", "ratio", *(c for c in _FLAGS if c in placebo_stats.columns)]
+    st = placebo_stats[cols].assign(pre_rmspe=lambda d: d["pre_rmspe"] * factor)
     return pg.merge(st, on="unit", how="left")
+
+
+_FLAGS = ("in_p_value", "in_interval")
+
+
+def _flagged(placebo_stats: pd.DataFrame, in_p_value, in_interval) -> pd.DataFrame:
+    """A copy of ``placebo_stats`` with the boolean columns ``in_p_value`` and
+    ``in_interval`` (see :class:`_PlaceboSets`)."""
+    out = placebo_stats.copy()
+    out["in_p_value"] = np.asarray(in_p_value, dtype=bool)
+    out["in_interval"] = np.asarray(in_interval, dtype=bool)
+    return out
 
 
 def _result_for(y_wide, y_work, scale, treated_unit, pool, pre_mask, extra, placebo_stats,
@@ -438,6 +577,9 @@ def _result_for(y_wide, y_work, scale, treated_unit, pool, pre_mask, extra, plac
         n_int = int(ok.sum())
         lo, hi = _placebo_interval(mean_w, placebo_stats["post_mean_gap"][ok], alpha)
         ci_low, ci_high = lo * f, hi * f
+        # the placebos behind each statistic, as _rank_p and the interval select them
+        placebo_stats = _flagged(placebo_stats, ~np.isnan(placebo_stats["ratio"].to_numpy(dtype=float)),
+                                 ok)
     else:
         p = ci_low = ci_high = float("nan")
     idx = y_wide.index
@@ -500,6 +642,52 @@ def synthetic_control_multi(
     p-value: rank of the treated units' mean RMSPE ratio among the placebo draws' mean
     ratios; interval: placebo interval of the average post-mean gap over draws of placebos
     whose pre-RMSPE is within ``fit_cap`` × the treated units' mean (transformed scale).
+
+    Parameters
+    ----------
+    panel, unit, time, outcome, start, donors, placebo, predictors, alpha, normalize, fit_cap
+        As :func:`synthetic_control`.
+    treated_units : list
+        The treated unit ids (each is left out of every donor pool).
+    n_draws, seed : int
+        The number of placebo draws when there are more combinations, and their seed.
+
+    Returns
+    -------
+    SynthMultiResult
+        ``results`` (one :class:`SynthResult` per treated unit), ``estimate``, ``ci_low``,
+        ``ci_high``, ``p_value``, the average ``gap``, ``n_draws``, ``n_interval_placebos``
+        and ``placebo_stats`` flagging the placebos the draws come from
+        (:meth:`~SynthMultiResult.placebo_units`).
+
+    References
+    ----------
+    Cavallo, E., Galiani, S., Noy, I. & Pantano, J. (2013). Catastrophic natural disasters
+    and economic growth. *Review of Economics and Statistics* 95(5), 1549–1561. (The
+    placebo distribution of an average of several synthetic-control effects.)
+
+    Abadie, Diamond & Hainmueller (2010), as :func:`synthetic_control`.
+
+    Examples
+    --------
+    Two treated stores built from five donors, effects 2 and 4 from year 7: the average
+    effect is 3; both fit perfectly before the start, so their mean ratio beats every one of
+    the C(5, 2) = 10 placebo pairs and p = (1 + 0) / (1 + 10) = 1/11:
+
+    >>> import numpy as np, pandas as pd
+    >>> a = np.array([1.0, 2, 3, 5, 4, 6, 7, 8, 9, 10])
+    >>> b = np.array([5.0, 1, 4, 2, 6, 3, 5, 4, 6, 5])
+    >>> c = 3 * a + 10
+    >>> after = np.arange(10) >= 7
+    >>> wide = pd.DataFrame({"A": a, "B": b, "C": c, "D": 0 * b + 40, "E": 2 * b + 3,
+    ...                      "T1": 0.3 * a + 0.7 * b + 2 * after, "T2": 0.5 * a + 0.5 * c + 4 * after})
+    >>> panel = wide.rename_axis("year").reset_index().melt(
+    ...     id_vars="year", var_name="store", value_name="sales")
+    >>> r = synthetic_control_multi(panel, "store", "year", "sales", ["T1", "T2"], start=7)
+    >>> round(r.estimate, 6), r.n_draws, round(r.p_value, 6), round(1 / 11, 6)
+    (3.0, 10, 0.090909, 0.090909)
+    >>> r.results["T2"].weights.round(6).to_dict()
+    {'A': 0.5, 'B': 0.0, 'C': 0.5, 'D': 0.0, 'E': 0.0}
     """
     where = "brand.synthetic_control"
     treated_units = list(dict.fromkeys(treated_units))
@@ -523,9 +711,11 @@ def synthetic_control_multi(
     gap = pd.concat([r.gap for r in results.values()], axis=1).mean(axis=1).rename("gap")
     p = ci_low = ci_high = float("nan")
     n_used = n_int = 0
+    in_p, in_int = set(), set()
     if placebo and len(placebo_stats):
         ok = placebo_stats[placebo_stats["ratio"].notna()].reset_index(drop=True)
         if len(ok) >= k:
+            in_p = set(ok["unit"])
             draws = _draws(np.arange(len(ok)), k, n_draws, seed)
             n_used = len(draws)
             p = _rank_p(mean_ratio, ok["ratio"].to_numpy()[draws].mean(axis=1))
@@ -535,9 +725,13 @@ def synthetic_control_multi(
             if len(good) >= k:
                 gdraws = _draws(good, k, n_draws, seed + 1)
                 n_int = len(good)
+                in_int = set(ok["unit"].iloc[good])
                 noise = (ok["post_mean_gap"].to_numpy()[gdraws] * factors[None, :]).mean(axis=1)
                 ci_low, ci_high = _placebo_interval(est, noise, alpha)
     baseline = float(np.mean([r.baseline for r in results.values()]))
+    if len(placebo_stats):
+        placebo_stats = _flagged(placebo_stats, placebo_stats["unit"].isin(in_p).to_numpy(),
+                                 placebo_stats["unit"].isin(in_int).to_numpy())
     return SynthMultiResult(
         results=results,
         estimate=est,
@@ -552,4 +746,5 @@ def synthetic_control_multi(
         baseline=baseline,
         normalize=normalize,
         excluded=excluded,
+        placebo_stats=placebo_stats,
     )

@@ -7,13 +7,19 @@
 
 The table contract is :data:`SCHEMAS`; its reference is ``TABLES.md`` beside this file
 (``schema_markdown()`` writes it).
+
+The modules, each importing only those before it: ``problems`` (the problem and error
+types), ``schemas`` (the contract), ``sqltypes`` (schema types as DuckDB SQL), ``sources``
+(the readers of folders, CSV, Parquet, Excel and DuckDB files), ``tables`` (``Tables`` and
+its DuckDB connection), ``validate`` (the checks), ``load`` (open, check, return), and
+``series`` (``to_series``).
 """
 
-from lean_analysis.data.load import load
+from lean_analysis.data.load import load, validate
+from lean_analysis.data.problems import DuckDBMemoryError, Problem, ValidationError
 from lean_analysis.data.schemas import SCHEMAS, schema_markdown
 from lean_analysis.data.series import to_series
-from lean_analysis.data.tables import DuckDBMemoryError, Tables
-from lean_analysis.data.validate import Problem, ValidationError, validate
+from lean_analysis.data.tables import Tables
 
 __all__ = [
     "DuckDBMemoryError",

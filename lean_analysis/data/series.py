@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 
 import duckdb
 import numpy as np
@@ -22,6 +23,109 @@ LEVELS = ("product_id", "brand", "price_class", "is_key_brand", "tier", "tier_ba
           "format", "manager_id", "customer_id")
 VALUES = ("order_qty", "demand_qty", "cap_qty", "amount")
 _FREQS = {"MS": "MS", "M": "MS", "MONTH": "MS", "W": "W", "W-MON": "W", "WEEK": "W"}
+
+# --------------------------------------------------------------------------- series ids
+# The one rule for ``unique_id``: the level values as text, joined with "|"; "total" when
+# there is no level. A value's text is DuckDB's ``CAST(value AS VARCHAR)`` of the column's
+# SQL type, so a series reads alike whether SQL (``to_series``) or pandas (manager
+# forecasts, bottom-up groups) names it: NULL / NaN -> "(missing)", booleans "true" /
+# "false", integers and integer-valued floats without a decimal point (``3`` and ``3.0``
+# -> "3": pandas turns an integer column with a gap into floats), other values as written.
+ID_SEP = "|"
+ID_TOTAL = "total"
+ID_MISSING = "(missing)"
+
+
+def _id_levels(level) -> list[str]:
+    if level is None or (isinstance(level, str) and level.lower() == ID_TOTAL):
+        return []
+    return [level] if isinstance(level, str) else list(level)
+
+
+def _id_text(v) -> str:
+    """One level value as it reads in ``unique_id``."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ID_MISSING
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating):
+        if np.isnan(v):
+            return ID_MISSING
+        if np.isfinite(v) and float(v).is_integer():
+            return str(int(v))
+    return str(v)
+
+
+def series_id(frame_or_values, level) -> pd.Series | str:
+    """The series key ``unique_id`` of level values: the values as text joined with ``"|"``
+    (``"total"`` for no level), by the same rule as the SQL of :func:`series_id_sql` that
+    ``to_series`` uses.
+
+    Parameters
+    ----------
+    frame_or_values
+        A DataFrame (or a mapping of column -> values) holding the ``level`` columns: one id
+        per row, as a Series on its index. Or one series' values, one per level (a tuple,
+        or a scalar for one level): its id as a string.
+    level
+        Column name(s); ``[]``, ``None`` or ``"total"`` for one series of everything.
+
+    Returns
+    -------
+    Series of str (one per row) or str.
+
+    Examples
+    --------
+    >>> series_id(pd.DataFrame({"brand": ["红塔山", None], "price_class": [3.0, 5.0]}),
+    ...           ["brand", "price_class"]).tolist()
+    ['红塔山|3', '(missing)|5']
+    >>> series_id((True, 1.0), ["is_key_brand", "tier"])
+    'true|1'
+    >>> series_id(pd.DataFrame({"a": [1]}), "total").tolist()
+    ['total']
+    """
+    levels = _id_levels(level)
+    if isinstance(frame_or_values, pd.DataFrame | Mapping):
+        df = (frame_or_values if isinstance(frame_or_values, pd.DataFrame)
+              else pd.DataFrame(dict(frame_or_values)))
+        missing = [c for c in levels if c not in df.columns]
+        if missing:
+            raise ValueError(f"series_id: missing level column(s) {missing}")
+        if not levels:
+            return pd.Series(ID_TOTAL, index=df.index, dtype=object)
+        out = df[levels[0]].map(_id_text).astype(object)
+        for c in levels[1:]:
+            out = out + ID_SEP + df[c].map(_id_text)
+        return out.rename("unique_id")
+    values = frame_or_values if isinstance(frame_or_values, tuple | list) else (frame_or_values,)
+    if len(values) != len(levels):
+        raise ValueError(f"series_id: {len(values)} value(s) for {len(levels)} level(s) {levels}")
+    return ID_SEP.join(_id_text(v) for v in values) if levels else ID_TOTAL
+
+
+def _id_text_sql(col: str) -> str:
+    """SQL of :func:`_id_text` for one column (any type)."""
+    x = f"TRY_CAST({col} AS DOUBLE)"
+    return (f"CASE WHEN {col} IS NULL THEN '{ID_MISSING}' "
+            f"WHEN typeof({col}) IN ('DOUBLE', 'FLOAT') THEN CASE "
+            f"WHEN isnan({x}) THEN '{ID_MISSING}' "
+            f"WHEN isfinite({x}) AND {x} = trunc({x}) "
+            f"THEN CAST(TRY_CAST({x} AS HUGEINT) AS VARCHAR) "
+            f"ELSE CAST({col} AS VARCHAR) END "
+            f"ELSE CAST({col} AS VARCHAR) END")
+
+
+def series_id_sql(level) -> str:
+    """The SQL expression (DuckDB) of :func:`series_id` over the columns ``level``.
+
+    >>> series_id_sql("total")
+    "'total'"
+    """
+    levels = _id_levels(level)
+    if not levels:
+        return f"'{ID_TOTAL}'"
+    return f"concat_ws('{ID_SEP}', " + ", ".join(_id_text_sql(c) for c in levels) + ")"
+
 
 # The columns of one order line that ``where`` may use.
 _PRODUCT_COLS = {"brand": "VARCHAR", "product_name": "VARCHAR", "price_class": "BIGINT",
@@ -224,9 +328,7 @@ def _series_from_agg(con, tmp: str, levels: list[str], f: str, first: dt.date,
     sel_levels = f"{lv}, " if levels else ""
     group_levels = f"GROUP BY {lv}" if levels else ""
     match = " AND ".join([f"s.{c} IS NOT DISTINCT FROM a.{c}" for c in levels] or ["true"])
-    uid = ("'total'" if not levels else
-           "concat_ws('|', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '(missing)')"
-                                        for c in levels) + ")")
+    uid = series_id_sql(levels)
     tie = "".join(f", {c} NULLS FIRST" for c in levels)  # a fixed order if two ids read alike
     step = "INTERVAL 1 MONTH" if f == "MS" else "INTERVAL 7 DAY"
     ids = f"{tmp}_ids"

@@ -5,10 +5,14 @@ is read once into DuckDB), or a table of a DuckDB database file. Small tables co
 pandas DataFrames on request; large ones (orders) are aggregated in SQL and never loaded
 whole unless asked for.
 
-Behind each typed view ``<name>`` there is the table as stored (:class:`RawSource`): every
-column as written in the file, plus ``_pos``, the position of the row in its file, which is
-what validation reports. Row numbers count data rows from 1 (the first row below the header
+Behind each typed view ``<name>`` there is the table as stored (:class:`.sources.RawSource`):
+every column as written in the file, plus ``_pos``, the position of the row in its file, which
+is what validation reports. Row numbers count data rows from 1 (the first row below the header
 is row 1; in Excel that is spreadsheet row 2).
+
+Besides :class:`Tables`, the DuckDB connection behind it (:func:`connect`) and how work on it
+copes with DuckDB's memory limit (:func:`in_passes`, :func:`passes_for`, :func:`memory_error`).
+The readers that open the tables are in :mod:`.sources`.
 """
 
 from __future__ import annotations
@@ -23,10 +27,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from lean_analysis.data.schemas import SCHEMAS
-
-TABLE_EXTENSIONS = (".parquet", ".csv", ".xlsx")
-DATABASE_EXTENSIONS = (".duckdb", ".db")
+from lean_analysis.data.problems import DuckDBMemoryError
+from lean_analysis.data.sources import RawSource
 
 # Settings of the DuckDB connection behind a Tables, and the environment variables that give
 # their defaults (an argument of ``data.load`` wins over the variable).
@@ -43,11 +45,6 @@ DUCKDB_ENV = {
 # A small fixed limit is what keeps the memory of loading and aggregating from growing with
 # the data; the price is time at large sizes (spilling), which a larger limit buys back.
 MEMORY_PER_THREAD = 112 * 2**20
-
-
-class DuckDBMemoryError(MemoryError):
-    """DuckDB ran out of memory under its limit while working on the tables: not a problem
-    of the data, but of the memory allowed (see :func:`connect`)."""
 
 
 def memory_error(con: duckdb.DuckDBPyConnection, doing: str,
@@ -68,41 +65,6 @@ def memory_error(con: duckdb.DuckDBPyConnection, doing: str,
         f"{DUCKDB_ENV['temp_directory']} (default: the system's temporary folder)."
     )
 
-# A row position packs the file index (for tables split into parts) and the 1-based data row:
-# _pos = file_index * POS_FILE_FACTOR + row. A single-file table has _pos == row.
-POS_FILE_FACTOR = 1 << 40
-
-
-@dataclass
-class RawSource:
-    """One table as stored: how to read it, and what its file(s) hold."""
-
-    name: str
-    kind: str  # "csv" | "parquet" | "xlsx" | "duckdb"
-    files: list[Path]
-    raw_sql: str  # a SELECT giving the stored columns plus _pos (BIGINT row position)
-    plain_sql: str  # a SELECT giving the stored columns only (what the typed view reads)
-    columns: dict[str, str]  # stored column name -> DuckDB type, in file order
-    n_rows: int = 0  # rows in the file(s); for CSV known once validation has read them
-    csv_options: str = ""  # read_csv options (CSV only)
-    # data rows (per file index) that the CSV reader could not read: kept so that the row
-    # numbers of the remaining rows can be mapped back to the file (see ``file_row``)
-    skipped_rows: dict[int, list[int]] = field(default_factory=dict)
-
-    def locate(self, pos: int) -> tuple[str | None, int]:
-        """(file name or None for a single-file table, 1-based data row in that file)."""
-        i, row = divmod(int(pos), POS_FILE_FACTOR)
-        row = self.file_row(i, row)
-        return (self.files[i].name if len(self.files) > 1 else None), row
-
-    def file_row(self, file_index: int, kept_row: int) -> int:
-        """Map the row number among the rows DuckDB could read back to the row in the file."""
-        row = kept_row
-        for skipped in sorted(self.skipped_rows.get(file_index, [])):
-            if skipped <= row:
-                row += 1
-        return row
-
 
 @dataclass
 class Tables:
@@ -120,10 +82,18 @@ class Tables:
     load_problems: list = field(default_factory=list, repr=False)
     # problems of a validated load that are warnings only (errors raise ValidationError)
     warnings: list = field(default_factory=list, repr=False)
+    # a database source: its URL without password and what was read (see data.database);
+    # ``source`` is then the local snapshot folder the tables were read into
+    database: dict | None = field(default=None, repr=False)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def __contains__(self, name: str) -> bool:
         return name in self.names
+
+    @property
+    def display_source(self) -> str:
+        """The source as outputs show it: the database URL without password, else the path."""
+        return self.database["source"] if self.database else str(self.source)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.names:
@@ -172,53 +142,6 @@ class Tables:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
         return h.hexdigest()[:16]
-
-
-def scan_folder(folder: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]], list[Path]]:
-    """(found, conflicts, unknown) for a folder of tables.
-
-    ``found`` maps each canonical table present in exactly one form to its file(s);
-    ``conflicts`` the tables present in more than one form (e.g. orders.csv and
-    orders.parquet) to those forms; ``unknown`` lists table-like files whose name is not a
-    canonical table (a typo such as ``order.csv``).
-    """
-    folder = Path(folder)
-    found: dict[str, list[Path]] = {}
-    conflicts: dict[str, list[Path]] = {}
-    for name in SCHEMAS:
-        hits = [folder / f"{name}{ext}" for ext in TABLE_EXTENSIONS if (folder / f"{name}{ext}").is_file()]
-        part_dir = folder / name
-        if part_dir.is_dir():
-            parts = sorted(part_dir.glob("*.parquet")) or sorted(part_dir.glob("*.csv"))
-            if parts:
-                hits.append(part_dir)
-        if len(hits) > 1:
-            conflicts[name] = hits
-        elif hits:
-            h = hits[0]
-            found[name] = (sorted(h.glob("*.parquet")) or sorted(h.glob("*.csv"))) if h.is_dir() else [h]
-    unknown = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in TABLE_EXTENSIONS and p.stem not in SCHEMAS
-        and not p.name.startswith((".", "~$"))
-    )
-    return found, conflicts, unknown
-
-
-def find_table_files(folder: Path) -> dict[str, list[Path]]:
-    """Map each canonical table name to its file(s) in ``folder``.
-
-    A table is ``<name>.csv``, ``<name>.parquet`` or ``<name>.xlsx``, or a folder
-    ``<name>/`` of Parquet/CSV parts. Two formats of one table is an error.
-    """
-    found, conflicts, _ = scan_folder(folder)
-    if conflicts:
-        name, hits = next(iter(conflicts.items()))
-        raise ValueError(
-            f"table {name!r} is present in more than one form in {folder}: "
-            + ", ".join(p.name for p in hits)
-        )
-    return found
 
 
 def connect(memory_limit: str | int | None = None, temp_directory: str | Path | None = None,

@@ -1,9 +1,12 @@
 """Validation of the canonical tables: every problem, each naming table, column, row(s), rule.
 
-``validate(source_or_tables)`` runs all checks and returns a list of :class:`Problem`; it
-never stops at the first. The checks are generated from :data:`~.schemas.SCHEMAS` and run
-as DuckDB SQL over the files (one scan per table for the row rules and foreign keys, one
-grouped scan for the key), so a table larger than memory is checked the same way:
+``check(tables)`` runs all checks over an open :class:`~.tables.Tables` and returns every
+:class:`~.problems.Problem` (``data.validate(source_or_tables)`` opens a source first; see
+:mod:`.load`); it never stops at the first. The checks only read: the tables' views and
+sources are left as they were opened. The checks are generated from
+:data:`~.schemas.SCHEMAS` and run as DuckDB SQL over the files (one scan per table for the
+row rules and foreign keys, one grouped scan for the key), so a table larger than memory is
+checked the same way:
 
 ====================  ====================================================================
 rule                  what is checked
@@ -33,76 +36,25 @@ most :data:`MAX_ROWS` rows and example values, and always the full count (``n_ro
 from __future__ import annotations
 
 import re
-import sys
-import unicodedata
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import duckdb
 
-from lean_analysis.data.load import (
+from lean_analysis.data.problems import Problem
+from lean_analysis.data.schemas import SCHEMAS, TableSchema, column_rule
+from lean_analysis.data.sources import RawSource, csv_check_source, csv_without_rows
+from lean_analysis.data.sqltypes import (
     _q,
     clean_expr,
     column_expr,
     is_text_type,
     item_columns,
-    open_tables,
     typed_expr,
+    typed_select,
 )
-from lean_analysis.data.schemas import SCHEMAS, TableSchema, column_rule
-from lean_analysis.data.tables import (
-    DuckDBMemoryError,
-    RawSource,
-    Tables,
-    in_passes,
-    memory_error,
-)
+from lean_analysis.data.tables import Tables, in_passes, memory_error
 
 MAX_ROWS = 10  # rows and example values listed per problem (the count is always complete)
-
-
-@dataclass
-class Problem:
-    """One problem found in the tables.
-
-    ``rows`` are 1-based data rows of the table's file (at most :data:`MAX_ROWS`);
-    ``n_rows`` is the full number of rows with this problem (0 for a problem of a table or
-    column as a whole). For a table split into parts, ``files`` gives the file of each row.
-    ``values`` are example offending values, as written.
-    """
-
-    table: str
-    column: str | None
-    rows: list[int]
-    rule: str
-    severity: str  # "error" | "warning"
-    message: str
-    n_rows: int = 0
-    values: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.severity not in ("error", "warning"):
-            raise ValueError(f"severity must be 'error' or 'warning', not {self.severity!r}")
-        if not self.n_rows and self.rows:
-            self.n_rows = len(self.rows)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-class ValidationError(ValueError):
-    """The tables break the contract. ``.problems`` holds every problem found (errors and
-    warnings); the message lists them all."""
-
-    def __init__(self, problems: list[Problem], source: str | Path | None = None):
-        self.problems = list(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        warnings = [p for p in self.problems if p.severity == "warning"]
-        head = (f"{len(errors)} error(s) and {len(warnings)} warning(s) in the tables"
-                + (f" at {source}" if source is not None else "") + ":")
-        lines = [head] + [f"- {p.severity}: {p.message}" for p in errors + warnings]
-        super().__init__("\n".join(lines))
 
 
 # --------------------------------------------------------------------------- wording
@@ -165,33 +117,54 @@ class _Check:
 # --------------------------------------------------------------------------- public
 
 
-def validate(source_or_tables: str | Path | Tables) -> list[Problem]:
-    """Check the tables at ``source_or_tables`` (a folder, a DuckDB file, or an open
-    :class:`Tables`) and return every problem found; an empty list means all is well.
+@dataclass
+class Checked:
+    """What the checks found, kept apart from the tables they read.
 
-    Errors break the contract (``load`` refuses the data); warnings do not (an unknown
-    column, a missing column that may be empty).
+    ``problems``: those found while opening plus those of every check, table by table.
+    ``n_rows``: the data rows of each table's file(s), as the checks counted them (for a
+    table whose scan failed, what the source knew on opening). ``reread``: the CSV tables
+    that hold rows DuckDB cannot read, as the checks read them (again, without those rows;
+    their views still read the files as they are).
     """
-    if isinstance(source_or_tables, Tables):
-        return run_checks(source_or_tables)
-    with open_tables(source_or_tables) as t:
-        return run_checks(t)
+
+    problems: list[Problem] = field(default_factory=list)
+    n_rows: dict[str, int] = field(default_factory=dict)
+    reread: dict[str, RawSource] = field(default_factory=dict)
+
+
+def check(t: Tables) -> Checked:
+    """Run every check over the open tables ``t``. Its views and sources are left as they
+    are; the checks' own reads (CSV rejects, the re-read of a CSV table with unreadable rows)
+    go to temporary tables of its connection."""
+    checked = Checked(problems=list(t.load_problems),
+                      n_rows={name: raw.n_rows for name, raw in t.raw.items()})
+    for name in SCHEMAS:
+        if name in t.raw:
+            checked.problems += _check_table(t, name, checked)
+    return checked
 
 
 def run_checks(t: Tables) -> list[Problem]:
     """The problems found while opening ``t`` plus those of every check, table by table."""
-    problems = list(t.load_problems)
-    for name in SCHEMAS:
-        if name in t.raw:
-            problems += _check_table(t, name, problems)
-    return problems
+    return check(t).problems
+
+
+def _table_ref(t: Tables, name: str, checked: Checked) -> str:
+    """SQL reading the typed table ``name``: its view, or for a CSV table with unreadable
+    rows, the typed select over the checks' own read of it without them."""
+    if name in checked.reread:
+        return f"({typed_select(SCHEMAS[name], checked.reread[name])})"
+    return _q(name)
 
 
 # --------------------------------------------------------------------------- one table
 
 
-def _check_table(t: Tables, name: str, found: list[Problem]) -> list[Problem]:
-    """The problems of one table (``found``: those of the tables checked before it)."""
+def _check_table(t: Tables, name: str, checked: Checked) -> list[Problem]:
+    """The problems of one table (``checked.problems``: those of the tables checked before
+    it); records its rows (and, for a CSV table with unreadable rows, the read without them)
+    in ``checked``."""
     schema = SCHEMAS[name]
     raw = t.raw[name]
     out: list[Problem] = []
@@ -232,13 +205,14 @@ def _check_table(t: Tables, name: str, found: list[Problem]) -> list[Problem]:
     joins: list[str] = []
     for c in schema.columns:
         if c.name in stored:
-            checks += _column_checks(t, schema, c, stored[c.name], joins, out, found)
+            checks += _column_checks(t, schema, c, stored[c.name], joins, out, checked)
     checks += _table_checks(schema, present)
     if schema.extra_columns_from:
-        checks += _item_checks(t, schema, raw, out)
+        checks += _item_checks(t, schema, raw, out, checked)
 
     try:
-        n_rows, counts, dup_hint = _count_row_checks(t, schema, raw, checks, joins, out)
+        n_rows, counts, raw = _count_row_checks(t, schema, raw, checks, joins, out, checked)
+        dup_hint = _repeated_key_hashes(t, schema, raw)
         if n_rows == 0:
             if schema.required:
                 out.append(Problem(
@@ -276,7 +250,7 @@ def _typed_ref(col: str) -> str:
 
 
 def _column_checks(t: Tables, schema: TableSchema, c, st: str, joins: list[str],
-                   out: list[Problem], found: list[Problem]) -> list[_Check]:
+                   out: list[Problem], checked: Checked) -> list[_Check]:
     raw_ref, ref = _raw_ref(c.name), _typed_ref(c.name)
     checks: list[_Check] = []
     if not c.nullable:
@@ -325,7 +299,7 @@ def _column_checks(t: Tables, schema: TableSchema, c, st: str, joins: list[str],
     if c.references:
         rt, rc = c.references.split(".")
         rule = f"foreign key -> {c.references}"
-        unreadable = any(p.table == rt and p.rule == "csv format" for p in found)
+        unreadable = any(p.table == rt and p.rule == "csv format" for p in checked.problems)
         if rt in t.names and unreadable:
             out.append(Problem(
                 table=schema.name, column=c.name, rows=[], rule=rule, severity="warning",
@@ -334,7 +308,8 @@ def _column_checks(t: Tables, schema: TableSchema, c, st: str, joins: list[str],
             ))
         elif rt in t.names:
             alias = f"fk{len(joins)}"
-            joins.append(f"LEFT JOIN (SELECT DISTINCT {_q(rc)} AS k FROM {_q(rt)} "
+            joins.append(f"LEFT JOIN (SELECT DISTINCT {_q(rc)} AS k "
+                         f"FROM {_table_ref(t, rt, checked)} "
                          f"WHERE {_q(rc)} IS NOT NULL) {alias} ON {ref} = {alias}.k")
             checks.append(_Check(
                 c.name, rule, f"{ref} IS NOT NULL AND {alias}.k IS NULL", ref,
@@ -412,7 +387,8 @@ def _table_checks(schema: TableSchema, present: list[str]) -> list[_Check]:
     return out
 
 
-def _item_checks(t: Tables, schema: TableSchema, raw: RawSource, out: list[Problem]) -> list[_Check]:
+def _item_checks(t: Tables, schema: TableSchema, raw: RawSource, out: list[Problem],
+                 checked: Checked) -> list[_Check]:
     """survey_responses: each item column is an item of survey_items, numeric, within scale."""
     name, items_table = schema.name, schema.extra_columns_from
     extra = item_columns(schema, raw)
@@ -427,7 +403,8 @@ def _item_checks(t: Tables, schema: TableSchema, raw: RawSource, out: list[Probl
             ))
         return checks
     rows = t.con.execute(
-        f"SELECT item_id, min(scale_min), min(scale_max) FROM {_q(items_table)} "
+        "SELECT item_id, min(scale_min), min(scale_max) "
+        f"FROM {_table_ref(t, items_table, checked)} "
         "WHERE item_id IS NOT NULL GROUP BY item_id"
     ).fetchall()
     scales = {r[0]: (r[1], r[2]) for r in rows}
@@ -492,13 +469,13 @@ def _cte(schema: TableSchema, raw: RawSource, columns: list[str] | None = None,
 
 
 def _count_row_checks(t: Tables, schema: TableSchema, raw: RawSource, checks: list[_Check],
-                      joins: list[str], out: list[Problem]) -> tuple[int, list[int], int]:
-    """Pass 1: the number of rows, of rows breaking each check, and a hint of repeated keys,
-    in one parallel scan without row numbers. For CSV the scan also collects the rows DuckDB cannot read; when
-    there are some they are reported and the table is re-read without them (see
-    ``load.csv_reread``)."""
-    from lean_analysis.data.load import csv_check_source, csv_reread
-
+                      joins: list[str], out: list[Problem],
+                      checked: Checked) -> tuple[int, list[int], RawSource]:
+    """Pass 1: the number of rows and of rows breaking each check, in one parallel scan
+    without row numbers (the rows are recorded in ``checked.n_rows``). For CSV the scan also
+    collects the rows DuckDB cannot read; when there are some they are reported and the
+    checks that follow read the table without them: the source returned is then a re-read
+    copy (:func:`.sources.csv_without_rows`, kept in ``checked.reread``), else ``raw``."""
     rejects_table = None
     if raw.kind == "csv":
         rejects_table = f"_rej_{schema.name}"
@@ -510,12 +487,59 @@ def _count_row_checks(t: Tables, schema: TableSchema, raw: RawSource, checks: li
            + " ".join(joins))
     res = t.con.execute(sql).fetchall()[0]
     n_rows, counts = int(res[0]), [int(x or 0) for x in res[1:]]
-    raw.n_rows = n_rows
+    checked.n_rows[schema.name] = n_rows
     if rejects_table is not None:
-        problems = csv_reread(t, raw, rejects_table)
-        raw.n_rows = n_rows + sum(len(v) for v in raw.skipped_rows.values())
+        problems, raw = _csv_rejects(t, raw, rejects_table)
+        if raw.skipped_rows:
+            checked.reread[schema.name] = raw
+        checked.n_rows[schema.name] = n_rows + sum(len(v) for v in raw.skipped_rows.values())
         out += problems
-    return n_rows, counts, _repeated_key_hashes(t, schema, raw)
+    return n_rows, counts, raw
+
+
+def _csv_rejects(t: Tables, raw: RawSource, rejects_table: str) -> tuple[list[Problem], RawSource]:
+    """After a check scan of a CSV table: the problems of the rows DuckDB could not read,
+    and the source to check the table by (when there are some, a read of each file once
+    more without them, whose rows map back to file rows through ``skipped_rows``; else
+    ``raw``)."""
+    con = t.con
+    try:
+        rejects = con.execute(
+            f"SELECT DISTINCT s.file_path, e.line, e.error_type, e.csv_line "
+            f"FROM {rejects_table} e JOIN {rejects_table}_scan s USING (scan_id, file_id) "
+            "ORDER BY s.file_path, e.line"
+        ).fetchall()
+    except duckdb.Error:
+        rejects = []
+    con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
+    con.execute(f"DROP TABLE IF EXISTS {rejects_table}_scan")
+    if not rejects:
+        return [], raw
+    index = {str(f): i for i, f in enumerate(raw.files)}
+    problems = []
+    skipped: dict[int, set[int]] = {}
+    groups: dict[tuple[int, str], list[tuple[int, str]]] = {}
+    for path, line, etype, text in rejects:
+        i = index.get(str(path), 0)
+        skipped.setdefault(i, set()).add(int(line) - 1)
+        groups.setdefault((i, etype), []).append((int(line) - 1, text))
+    n_cols = len([c for c in raw.columns if c != "_pos"])
+    for (i, etype), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0][0])):
+        rows = sorted({r for r, _ in items})
+        fname = raw.files[i].name if len(raw.files) > 1 else None
+        where = rows_text(rows[:10], len(rows), file=fname)
+        if etype == "INVALID ENCODING":
+            detail = "the file is not UTF-8 (probably GBK); save it as UTF-8 (Excel: 'CSV UTF-8')"
+        else:
+            detail = (f"{etype.lower()}: the row does not have the header's {n_cols} fields, "
+                      f"e.g. {items[0][1][:80]!r}")
+        problems.append(Problem(
+            table=raw.name, column=None, rows=rows[:10], n_rows=len(rows), rule="csv format",
+            severity="error", files=[fname] * min(len(rows), 10) if fname else [],
+            message=f"Table {raw.name}, {where}: {detail}; these rows are left out of the other "
+                    "checks (rule csv format).",
+        ))
+    return problems, csv_without_rows(con, raw, skipped)
 
 
 def _repeated_key_hashes(t: Tables, schema: TableSchema, raw: RawSource) -> int:
@@ -607,65 +631,3 @@ def _unique_key(t: Tables, schema: TableSchema, raw: RawSource) -> list[Problem]
               + (f"; {n:,} rows share {int(groups):,} duplicated keys" if groups > 1 else ""))
     return [_problem(schema.name, ", ".join(keys), "unique key", "error", raw, list(positions),
                      n, detail, [first_key])]
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _pad(s: str, w: int) -> str:
-    return s + " " * (w - _width(s))
-
-
-def _rows_cell(p: Problem) -> str:
-    if not p.n_rows:
-        return ""
-    shown = ", ".join(str(r) for r in p.rows[:3])
-    more = p.n_rows - min(len(p.rows), 3)
-    return shown + (f" (+{more:,})" if more > 0 else "")
-
-
-def format_problems(problems: list[Problem]) -> str:
-    """The problems as an aligned text table: severity | table | column | rows | rule |
-    message."""
-    header = ["severity", "table", "column", "rows", "rule", "message"]
-    body = [[p.severity, p.table, p.column or "", _rows_cell(p), p.rule, p.message]
-            for p in problems]
-    widths = [max(_width(r[i]) for r in [header, *body]) for i in range(len(header) - 1)]
-    lines = []
-    for r in [header, ["-" * w for w in widths] + ["-------"], *body]:
-        lines.append("  ".join(_pad(c, w) for c, w in zip(r[:-1], widths, strict=True))
-                     + "  " + r[-1])
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def cli_validate(args) -> int:
-    """``lean-analysis validate --data DIR``: print every problem; exit 1 on any error."""
-    try:
-        t = open_tables(args.data)
-    except (FileNotFoundError, ValueError, duckdb.Error) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    with t:
-        try:
-            problems = run_checks(t)
-        except DuckDBMemoryError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        n_tables = len(t.names)
-        n_rows = sum(r.n_rows for r in t.raw.values())
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    if problems:
-        print(format_problems(problems))
-        print()
-    if errors:
-        print(f"FAILED: {errors} error(s), {warnings} warning(s) in {n_tables} tables, "
-              f"{n_rows:,} rows checked ({args.data})")
-        return 1
-    w = f", {warnings} warning(s)" if warnings else ""
-    print(f"OK: {n_tables} tables, {n_rows:,} rows checked{w}")
-    return 0

@@ -16,25 +16,32 @@ with warnings.catch_warnings():  # statsforecast imports tqdm.auto, which warns 
 from . import metrics  # noqa: E402
 from .aggregate import aggregate, compare_levels
 from .backtest import backtest, skipped
-from .evaluate import evaluate, recommend, value_added
+from .evaluate import censor_flags, censoring, evaluate, recommend, value_added
+from .figures import figures
 from .manager import manager_frame, with_manager
 from .models import BASELINE, DEFAULT_MODELS, DEFAULT_REFIT, ENSEMBLE_MEMBERS, MODEL_NAMES
 from .predict import predict
+from .spec import ForecastSpec, prepare
 
 __all__ = [
     "BASELINE",
     "DEFAULT_MODELS",
     "DEFAULT_REFIT",
     "ENSEMBLE_MEMBERS",
+    "ForecastSpec",
     "MODEL_NAMES",
     "aggregate",
     "backtest",
+    "censor_flags",
+    "censoring",
     "compare_levels",
     "evaluate",
+    "figures",
     "manager_frame",
     "with_manager",
     "metrics",
     "predict",
+    "prepare",
     "recommend",
     "skipped",
     "value_added",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.series import series_id
+
 KEYS = ["cutoff", "ds", "step"]
 
 
@@ -36,8 +38,9 @@ def aggregate(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame,
 
     Returns
     -------
-    ``(bt_agg, series_agg)`` in the same layouts; ``unique_id`` is the group's values joined
-    with ``"|"`` (as ``data.to_series`` names series), or ``"total"``. A model's group point
+    ``(bt_agg, series_agg)`` in the same layouts; ``unique_id`` is the group's
+    :func:`lean_analysis.data.series.series_id` (as ``data.to_series`` names series), or
+    ``"total"``. A model's group point
     is kept only when the model forecast every member series that has that point in ``bt``
     (so models are summed over the same members); the points left out are counted per model
     in ``bt_agg.attrs["incomplete"]``. Interval bounds are not summed (the bound of a sum is
@@ -51,7 +54,7 @@ def aggregate(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame,
     if g["unique_id"].duplicated().any():
         uid = g.loc[g["unique_id"].duplicated(), "unique_id"].iloc[0]
         raise ValueError(f"groups: unique_id={uid!r} belongs to more than one group")
-    gid = _group_ids(g, cols)
+    gid = series_id(g, cols)
     mapping = pd.Series(gid.to_numpy(), index=g["unique_id"].to_numpy())
     unmapped = sorted(set(bt["unique_id"]) - set(mapping.index))
     if unmapped:
@@ -87,17 +90,6 @@ def aggregate(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame,
     s["unique_id"] = s["unique_id"].map(mapping)
     s_agg = s.groupby(["unique_id", "ds"], as_index=False, sort=True)["y"].sum()
     return out, s_agg
-
-
-def _group_ids(g: pd.DataFrame, cols: list[str]) -> pd.Series:
-    if not cols:
-        return pd.Series("total", index=g.index)
-    from .manager import _text
-
-    out = g[cols[0]].map(_text)
-    for c in cols[1:]:
-        out = out + "|" + g[c].map(_text)
-    return out
 
 
 def compare_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame | None,

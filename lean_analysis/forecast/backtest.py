@@ -7,31 +7,14 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-from statsforecast import StatsForecast
 
 from . import engine as _engine
-from .ensemble import combine
 from .manager import join_manager
-from .models import ENSEMBLE, MANAGER, ModelSpec, resolve
-from .panel import (
-    SF_COLUMN,
-    add_spring_festival,
-    calendar_factor,
-    check_panel,
-    check_regular,
-    infer_freq,
-)
+from .models import ENSEMBLE, MANAGER
+from .spec import ForecastSpec, interval_columns, positive_int, prepare, skip_record
 
 OUTPUT_COLUMNS = ("unique_id", "cutoff", "ds", "step", "model", "y", "forecast")
 SKIPPED_COLUMNS = ("unique_id", "model", "reason", "n_points", "n_windows_missing", "code", "need")
-
-
-def interval_columns(level) -> list[str]:
-    """``lo_80, hi_80, lo_95, hi_95`` for ``level=(80, 95)``."""
-    out = []
-    for lv in sorted(level or ()):
-        out += [f"lo_{lv:g}", f"hi_{lv:g}"]
-    return out
 
 
 def backtest(
@@ -131,38 +114,28 @@ def backtest(
     >>> bt = backtest(series, models=["snaive", "ets"], h=1, n_windows=12)  # doctest: +SKIP
     >>> skipped(bt)                                                         # doctest: +SKIP
     """
-    h, n_windows, step = _positive_int(h, "h"), _positive_int(n_windows, "n_windows"), \
-        _positive_int(step, "step")
-    season_length = _positive_int(season_length, "season_length")
-    level = tuple(sorted(level or ()))
-    for lv in level:
-        if not 0 < lv < 100:
-            raise ValueError(f"level {lv!r}: interval levels lie strictly between 0 and 100")
+    h, n_windows, step = positive_int(h, "h"), positive_int(n_windows, "n_windows"), \
+        positive_int(step, "step")
     refit = _check_refit(refit)
     if window not in ("expanding", "sliding"):
         raise ValueError(f"window must be 'expanding' or 'sliding', not {window!r}")
     if window == "sliding":
         if input_size is None:
             raise ValueError("window='sliding' needs input_size (the points each fit uses)")
-        input_size = _positive_int(input_size, "input_size")
+        input_size = positive_int(input_size, "input_size")
     elif input_size is not None:
         raise ValueError("input_size applies to window='sliding' only")
-    eng = _engine.resolve(engine)
-
-    specs = resolve(models, season_length, spring_festival, model_options, min_train,
-                    festival_adjust)
-    names = [s.name for s in specs]
+    spec = prepare(models, season_length=season_length, level=level, freq=freq,
+                   spring_festival=spring_festival, model_options=model_options,
+                   min_train=min_train, festival_adjust=festival_adjust,
+                   calendar_adjust=calendar_adjust, nonnegative=nonnegative, n_jobs=n_jobs,
+                   engine=engine, manager=True if manager is not None else None)
+    names = list(spec.names)
     if MANAGER in names and manager is None:
         raise ValueError("model 'manager' needs manager= (a DataFrame unique_id, ds, forecast)")
-    if manager is not None and MANAGER not in names:
-        specs.append(resolve([MANAGER], season_length)[0])
-        names.append(MANAGER)
-    run_specs = _to_run(specs, season_length, spring_festival, model_options, min_train,
-                       festival_adjust)
+    level, season_length = spec.level, spec.season_length
 
-    df = check_panel(series)
-    freq = infer_freq(df, freq)
-    check_regular(df, freq)
+    df, freq = spec.panel(series)
     test_size = h + step * (n_windows - 1)
 
     skipped: list[dict] = []
@@ -172,53 +145,47 @@ def backtest(
     early = last[last < panel_end]
     for uid, end in early.items():
         for name in names:
-            skipped.append(_skip(uid, name, f"ends {end:%Y-%m-%d}, before the panel's last "
-                                 f"period {panel_end:%Y-%m-%d}; cutoffs follow the panel calendar",
-                                 int(sizes[uid]) - test_size, n_windows, "ends_early",
-                                 f"{end:%Y-%m}"))
+            skipped.append(skip_record(
+                uid, name, f"ends {end:%Y-%m-%d}, before the panel's last period "
+                f"{panel_end:%Y-%m-%d}; cutoffs follow the panel calendar",
+                int(sizes[uid]) - test_size, n_windows, "ends_early", f"{end:%Y-%m}"))
     n_first = (sizes - test_size).drop(early.index)
     for uid, n in n_first[n_first < 1].items():
         for name in names:
-            skipped.append(_skip(uid, name, f"too short: {int(sizes[uid])} points, the backtest "
-                                 f"needs more than h + step·(n_windows − 1) = {test_size}",
-                                 int(n), n_windows, "too_short_windows", test_size + 1))
+            skipped.append(skip_record(
+                uid, name, f"too short: {int(sizes[uid])} points, the backtest needs more than "
+                f"h + step·(n_windows − 1) = {test_size}",
+                int(n), n_windows, "too_short_windows", test_size + 1))
     n_first = n_first[n_first >= 1]
     n_fit = n_first.clip(upper=input_size) if input_size else n_first
 
     frames = []
     warn_counts: Counter = Counter()
-    groups = _groups(run_specs, n_fit, skipped, n_windows, refit)
-    needs_sf = any(s.uses_exog for g in groups for s in g["specs"])
-    data = add_spring_festival(df, freq) if needs_sf else df
-    if calendar_adjust is not None:
-        data = data.assign(y=data["y"] / calendar_factor(data["ds"], freq, calendar_adjust))
+    groups = spec.groups(n_fit, skipped, n_windows, refit)
+    data = spec.model_data(df, freq, groups)
     for g in groups:
-        cols = ["unique_id", "ds", "y"] + ([SF_COLUMN] if g["exog"] else [])
-        part = data.loc[data["unique_id"].isin(g["ids"]), cols]
-        cv = _run(part, [s.model for s in g["specs"]], freq, h, n_windows, step, input_size,
-                  level, g["refit"], n_jobs, eng, warn_counts)
-        if calendar_adjust is not None:
-            f = calendar_factor(cv["ds"], freq, calendar_adjust)
-            vals = [c for c in cv.columns if c not in ("unique_id", "ds", "cutoff")]
-            cv[vals] = cv[vals].mul(f, axis=0)
-        frames += [_long(cv, s.name, level) for s in g["specs"]]
+        part = data.loc[data["unique_id"].isin(g["ids"]), spec.columns(g)]
+        cv = _run(spec, g, part, freq, h, n_windows, step, input_size, warn_counts)
+        spec.restore(cv, freq)
+        frames += [spec.long(cv, s.name) for s in g["specs"]]
 
     by_name = {f["model"].iloc[0]: f for f in frames if len(f)}
-    ens = next((s for s in specs if s.name == ENSEMBLE), None)
+    ens = spec.ensemble
     if ens is not None:
         members = [by_name.get(m) for m in ens.members]
-        if all(m is not None for m in members):
-            by_name[ENSEMBLE] = combine(members, ENSEMBLE)
+        combined = spec.combine(by_name)
+        if combined is not None:
+            by_name[ENSEMBLE] = combined
         have = set.intersection(*[set(m["unique_id"].unique()) if m is not None else set()
                                   for m in members])
         for uid, n in n_fit.items():
             if n < ens.min_train:
-                skipped.append(_skip(uid, ENSEMBLE, f"too short: {int(n)} points for the first "
-                                     f"fit, ensemble needs {ens.min_train}", int(n), n_windows,
-                                     "too_short", ens.min_train))
+                skipped.append(skip_record(uid, ENSEMBLE, f"too short: {int(n)} points for the "
+                                           f"first fit, ensemble needs {ens.min_train}", int(n),
+                                           n_windows, "too_short", ens.min_train))
             elif uid not in have:
-                skipped.append(_skip(uid, ENSEMBLE, "a member model was not run on this series",
-                                     int(n), n_windows, "member_missing"))
+                skipped.append(skip_record(uid, ENSEMBLE, "a member model was not run on this "
+                                           "series", int(n), n_windows, "member_missing"))
 
     grid = _grid(df[df["unique_id"].isin(n_first.index)], test_size, h, step, n_windows)
     if MANAGER in names:
@@ -242,12 +209,7 @@ def backtest(
     bt = bt.reset_index(drop=True)
     bt["step"] = bt["step"].astype("int64")
 
-    clipped = 0
-    if nonnegative and len(bt):
-        fc_cols = ["forecast"] + interval_columns(level)
-        neg = bt[fc_cols].lt(0)
-        clipped = int(neg["forecast"].sum())
-        bt[fc_cols] = bt[fc_cols].clip(lower=0)
+    clipped = spec.clip(bt)
 
     bt.attrs = {
         "skipped": sorted((r for r in skipped if r["model"] in names),
@@ -282,12 +244,6 @@ def skipped(bt: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- internals
-def _positive_int(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1:
-        raise ValueError(f"{name} must be a positive integer, not {x!r}")
-    return int(x)
-
-
 def _check_refit(refit):
     if refit is True or refit is False:
         return refit
@@ -296,82 +252,21 @@ def _check_refit(refit):
     raise ValueError(f"refit must be True, False or a positive integer, not {refit!r}")
 
 
-def _skip(uid, model, reason, n_points, n_missing, code, need=None) -> dict:
-    return {"unique_id": uid, "model": model, "reason": reason, "n_points": int(n_points),
-            "n_windows_missing": int(n_missing), "code": code, "need": need}
-
-
-def _to_run(specs, season_length, spring_festival, model_options, min_train,
-            festival_adjust=False) -> list[ModelSpec]:
-    """The statistical models to fit: the requested ones plus the ensemble's members."""
-    run = [s for s in specs if s.model is not None]
-    have = {s.name for s in run}
-    for s in specs:
-        for m in s.members:
-            if m not in have:
-                run += resolve([m], season_length, spring_festival, model_options, min_train,
-                               festival_adjust)
-                have.add(m)
-    return run
-
-
-def _groups(specs, n_fit: pd.Series, skipped: list, n_windows: int, refit) -> list[dict]:
-    """Split models into statsforecast calls: same eligible series, compatible exogenous
-    needs and refit mode. Records the too-short series × model pairs in ``skipped``."""
-    groups: dict = {}
-    for s in specs:
-        ok = n_fit[n_fit >= s.min_train]
-        for uid, n in n_fit[n_fit < s.min_train].items():
-            skipped.append(_skip(uid, s.name, f"too short: {int(n)} points for the first fit, "
-                                 f"{s.name} needs {s.min_train}", int(n), n_windows, "too_short",
-                                 s.min_train))
-        if ok.empty:
-            continue
-        ids = tuple(ok.index)
-        r = refit if (refit is True or s.has_forward) else True
-        exog = "X" if s.uses_exog else ("noX" if getattr(s.model, "uses_exog", False) else "any")
-        groups.setdefault((ids, r), []).append((exog, s))
-    out = []
-    for (ids, r), items in groups.items():
-        with_x = [s for e, s in items if e == "X"]
-        no_x = [s for e, s in items if e == "noX"]
-        anyx = [s for e, s in items if e == "any"]
-        if with_x:
-            out.append({"ids": ids, "refit": r, "exog": True, "specs": with_x + anyx})
-            if no_x:
-                out.append({"ids": ids, "refit": r, "exog": False, "specs": no_x})
-        else:
-            out.append({"ids": ids, "refit": r, "exog": False, "specs": no_x + anyx})
-    return out
-
-
-def _run(part, models, freq, h, n_windows, step, input_size, level, refit, n_jobs, eng,
-         warn_counts: Counter) -> pd.DataFrame:
-    sf = StatsForecast(models=models, freq=freq, n_jobs=n_jobs)
+def _run(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_windows: int,
+         step: int, input_size, warn_counts: Counter) -> pd.DataFrame:
+    """statsforecast's cross-validation of one group on the spec's engine."""
+    sf = spec.statsforecast(g, freq)
     kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
-                  level=list(level) or None, refit=refit)
-    if eng is not None:
-        return _engine.cross_validation(eng, sf, part, kwargs)
+                  level=list(spec.level) or None, refit=g["refit"])
+    if spec.engine is not None:
+        return _engine.cross_validation(spec.engine, sf, part, kwargs)
+    n_jobs = spec.n_jobs
     with warnings.catch_warnings(record=(n_jobs == 1)) as caught:
         warnings.simplefilter("always" if n_jobs == 1 else "ignore")
         cv = sf.cross_validation(df=part, **kwargs)
     for w in caught or []:
         warn_counts[str(w.message)] += 1
     return cv
-
-
-def _long(cv: pd.DataFrame, name: str, level) -> pd.DataFrame:
-    cols = {"unique_id": "unique_id", "cutoff": "cutoff", "ds": "ds", "y": "y", name: "forecast"}
-    for lv in level:
-        cols[f"{name}-lo-{lv:g}"] = f"lo_{lv:g}"
-        cols[f"{name}-hi-{lv:g}"] = f"hi_{lv:g}"
-    present = {k: v for k, v in cols.items() if k in cv.columns}
-    out = cv[list(present)].rename(columns=present)
-    for c in interval_columns(level):
-        if c not in out.columns:
-            out[c] = np.nan
-    out.insert(0, "model", name)
-    return out
 
 
 def _grid(df: pd.DataFrame, test_size: int, h: int, step: int, n_windows: int) -> pd.DataFrame:

@@ -1,10 +1,13 @@
-"""Where a backtest's statsforecast call runs: this process, or Dask through fugue.
+"""Where the statsforecast calls of a backtest or a forecast run: this process, or Dask
+through fugue.
 
 ``engine=None`` or ``"local"``: statsforecast in this process (``n_jobs`` processes).
 ``engine="dask"``: fugue's Dask engine with the current ``dask.distributed`` client (or a new
 local one); a ``dask.distributed.Client``; or a scheduler address (``"tcp://host:8786"``).
 The same statsforecast models run per series on the workers (statsforecast's
-``FugueBackend``, partitioned by ``unique_id``), so the forecasts equal the local ones.
+``FugueBackend``, partitioned by ``unique_id``), so the forecasts equal the local ones:
+:func:`cross_validation` for :func:`~lean_analysis.forecast.backtest`, :func:`forecast` for
+:func:`~lean_analysis.forecast.predict`.
 """
 
 from __future__ import annotations
@@ -97,3 +100,58 @@ def _cv(backend, sf, df, kwargs, test_size):
         fitted=False, prediction_intervals=None, id_col="unique_id", time_col="ds",
         target_col="y",
     )
+
+
+
+FUTURE = "_future"
+
+
+def forecast(engine, sf, df: pd.DataFrame, h: int, X_df: pd.DataFrame | None,
+             level: list | None) -> pd.DataFrame:
+    """statsforecast's forecast of ``df`` (with the future exogenous values ``X_df``) on
+    ``engine``, as a local pandas frame in the local engine's layout (``unique_id, ds`` and
+    the models' columns, sorted by ``unique_id, ds``).
+
+    The history and ``X_df`` travel as one frame (the future rows flagged), partitioned by
+    ``unique_id`` like :func:`cross_validation`'s, so each partition holds one series' past
+    and future and no second frame has to be zipped to it."""
+    from fugue import transform
+
+    backend = _float64_backend()(engine, as_local=True)
+    both = df.assign(**{FUTURE: False})
+    if X_df is not None:
+        both = pd.concat([both, X_df.assign(y=float("nan"), **{FUTURE: True})],
+                         ignore_index=True)
+    schema = backend._get_output_schema(df=df, models=sf.models, level=level, mode="forecast",
+                                        id_col="unique_id", time_col="ds", target_col="y")
+    with warnings.catch_warnings():  # dask/pandas deprecation chatter inside fugue
+        warnings.simplefilter("ignore", FutureWarning)
+        out = transform(both, _forecast_partition, schema=schema,
+                        params=dict(models=sf.models, freq=sf.freq, h=h, level=level),
+                        partition={"by": "unique_id"}, engine=engine, as_local=True)
+    if not isinstance(out, pd.DataFrame):
+        out = out.compute() if hasattr(out, "compute") else pd.DataFrame(out)
+    out["unique_id"] = out["unique_id"].astype(df["unique_id"].dtype)  # arrow gives strings
+    out["ds"] = pd.to_datetime(out["ds"]).astype("datetime64[ns]")
+    for c in out.columns:
+        if c not in ("unique_id", "ds"):
+            out[c] = out[c].astype("float64")
+    return out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+
+
+def _forecast_partition(df, models, freq, h, level):
+    """One partition's forecast (``df``: its series' history and, flagged, future rows),
+    with its own copies of the models (a thread-based worker runs partitions at once)."""
+    from statsforecast.core import _StatsForecast
+
+    future = df[FUTURE].to_numpy(bool)
+    hist = df.loc[~future].drop(columns=FUTURE)
+    x_df = df.loc[future].drop(columns=[FUTURE, "y"]) if future.any() else None
+    sf = _StatsForecast(models=copy.deepcopy(models), freq=freq, n_jobs=1)
+    res = sf.forecast(df=hist.reset_index(drop=True), h=h,
+                      X_df=None if x_df is None else x_df.reset_index(drop=True), level=level)
+    return res.reset_index() if "unique_id" not in res.columns else res
+
+
+# fugue reads the in/out types from the annotations (strings under ``from __future__``)
+_forecast_partition.__annotations__ = {"df": pd.DataFrame, "return": pd.DataFrame}

@@ -59,6 +59,27 @@ def evaluate(bt: pd.DataFrame, train: pd.DataFrame | None = None, by=("model",),
     ``bt`` (NaN for models without intervals), and the censoring columns. Definitions and
     references: :mod:`lean_analysis.forecast.metrics`. ``attrs["n_dropped"]``: rows without
     a forecast or actual (left out).
+
+    References
+    ----------
+    Hyndman & Koehler (2006) for the measures and the MASE scale (see
+    :mod:`lean_analysis.forecast.metrics`); Tashman (2000), "Out-of-sample tests of
+    forecasting accuracy", *International Journal of Forecasting* 16(4), 437–450, for
+    scoring rolling-origin forecasts.
+
+    Examples
+    --------
+    One series, two target months, actuals 100 and 50, forecasts 90 and 80. By hand:
+    accuracy (0.9 + 0.4) / 2 = 0.65; weighted 1 − (10 + 30) / 150 = 0.7333; bias
+    (−10 + 30) / 150 = 0.1333 (no ``train``: MASE is NaN).
+
+    >>> ds = pd.to_datetime(["2024-03-01", "2024-04-01"])
+    >>> bt = pd.DataFrame({"unique_id": "a", "cutoff": ds - pd.DateOffset(months=1), "ds": ds,
+    ...                    "step": 1, "model": "ets", "y": [100.0, 50.0],
+    ...                    "forecast": [90.0, 80.0]})
+    >>> sc = evaluate(bt)
+    >>> sc[["model", "n", "accuracy", "accuracy_weighted", "bias_pct"]].round(4).to_dict("records")
+    [{'model': 'ets', 'n': 2, 'accuracy': 0.65, 'accuracy_weighted': 0.7333, 'bias_pct': 0.1333}]
     """
     by = [by] if isinstance(by, str) else list(by or [])
     need = {"unique_id", "cutoff", "ds", "model", "y", "forecast"}
@@ -75,7 +96,7 @@ def evaluate(bt: pd.DataFrame, train: pd.DataFrame | None = None, by=("model",),
     n_dropped = int((~ok).sum())
 
     if censored is not None:
-        df["_censored"] = _censor_flags(df, train, censored, censor_threshold)
+        df["_censored"] = censor_flags(df, censored, censor_threshold, train)
     df = df[ok].reset_index(drop=True)
     if common:
         n_models = df["model"].nunique()
@@ -171,7 +192,44 @@ def _mase_scales(train: pd.DataFrame, m: int) -> pd.DataFrame:
                          "_scale": scale})
 
 
-def _censor_flags(df: pd.DataFrame, train, censored, threshold: float) -> np.ndarray:
+def censor_flags(points: pd.DataFrame, censored="capped_share", threshold: float = 0.2,
+                 train: pd.DataFrame | None = None) -> np.ndarray:
+    """Which points' actuals are censored by the allocation cap: the one censoring rule of
+    the forecast package (used by :func:`evaluate` and :func:`censoring`).
+
+    At a capped point the order (订购量) is the cap, not the demand, so it understates
+    demand: accuracy there measures how well the cap was forecast.
+
+    Parameters
+    ----------
+    points
+        Rows with ``unique_id, ds`` (a backtest, or series points).
+    censored
+        A column name (of ``points``, else of ``train``, matched on ``unique_id, ds``): a
+        boolean column is used as it is; a numeric one (``capped_share`` of
+        ``data.to_series``: the share of rationed order lines ordered at the cap, 订足面)
+        flags the points where it exceeds ``threshold``, NaN (no rationed line) is not
+        flagged. Or a boolean mask with one value per row of ``points``.
+    threshold
+        The share above which a point counts as censored.
+    train
+        The series, when the column is not in ``points``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per row of ``points``.
+
+    Examples
+    --------
+    Capped shares 0.5, 0.2 and NaN against 0.2: only 0.5 exceeds it (0.2 does not, NaN
+    has no rationed line):
+
+    >>> pts = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=3,
+    ...                     freq="MS"), "capped_share": [0.5, 0.2, np.nan]})
+    >>> censor_flags(pts, "capped_share", 0.2).tolist()
+    [True, False, False]
+    """
+    df = points
     if isinstance(censored, str):
         if censored in df.columns:
             col = df[censored]
@@ -193,16 +251,93 @@ def _censor_flags(df: pd.DataFrame, train, censored, threshold: float) -> np.nda
     return mask
 
 
+def censoring(series: pd.DataFrame, bt: pd.DataFrame, censored: str = "capped_share",
+              threshold: float = 0.2) -> dict:
+    """How much of a backtest's actuals is censored by the allocation cap.
+
+    Parameters
+    ----------
+    series
+        The series the backtest ran on (``unique_id, ds, y`` and the ``censored`` column).
+    bt
+        A :func:`backtest` result: its target points ``(unique_id, ds)`` are counted once.
+    censored, threshold
+        The rule of :func:`censor_flags`.
+
+    Returns
+    -------
+    dict
+        ``n_points`` (distinct target points), ``volume`` (Σ y over them),
+        ``censored_share`` (censored points ÷ points) and ``censored_volume_share`` (Σ y of
+        censored points ÷ volume; None when the volume is 0); both shares None when the
+        series have no ``censored`` column or there is no point.
+
+    Examples
+    --------
+    Three target points of volume 10 + 30 + 60 = 100; the last (capped share 0.8) is
+    censored: 1 of 3 points, 60 of 100 cases.
+
+    >>> ds = pd.date_range("2024-01-01", periods=3, freq="MS")
+    >>> series = pd.DataFrame({"unique_id": "a", "ds": ds, "y": [10.0, 30.0, 60.0],
+    ...                        "capped_share": [0.0, np.nan, 0.8]})
+    >>> bt = pd.DataFrame({"unique_id": "a", "ds": ds.repeat(2)})  # two models
+    >>> c = censoring(series, bt, threshold=0.2)
+    >>> c["n_points"], float(c["volume"]), round(c["censored_share"], 4), c["censored_volume_share"]
+    (3, 100.0, 0.3333, 0.6)
+    """
+    points = series.merge(bt[["unique_id", "ds"]].drop_duplicates(), on=["unique_id", "ds"])
+    vol = points["y"].sum()
+    out = {"n_points": int(len(points)), "volume": vol, "censored_share": None,
+           "censored_volume_share": None, "threshold": threshold}
+    if censored in points.columns and len(points):
+        flag = censor_flags(points, censored, threshold)
+        out["censored_share"] = float(flag.mean())
+        out["censored_volume_share"] = float(points.loc[flag, "y"].sum() / vol) if vol else None
+    return out
+
+
 def recommend(scores: pd.DataFrame, by=None, metric: str = "mase",
               exclude=(MANAGER,), baseline: str = BASELINE) -> pd.DataFrame:
     """The best model in each group of ``by`` by ``metric`` (lowest MASE by default).
 
-    ``scores`` comes from :func:`evaluate` with ``model`` and the ``by`` columns in its
-    ``by``. ``exclude`` models are not candidates (the managers' forecast by default: the
-    recommendation is a model to run). Ties go to the model that sorts first. Returns the
-    ``by`` columns, ``model``, ``<metric>``, ``runner_up``, ``runner_up_<metric>``,
-    ``baseline_<metric>`` (seasonal naive) and ``improvement`` = 1 − best/baseline (for
-    lower-is-better metrics) or best − baseline (higher-is-better).
+    Parameters
+    ----------
+    scores
+        :func:`evaluate` with ``model`` and the ``by`` columns in its ``by``.
+    by
+        Column(s) to recommend within (``None``: one recommendation).
+    metric
+        The measure that decides; higher is better for ``accuracy`` and
+        ``accuracy_weighted``, the absolute value decides for the bias measures, lower is
+        better for the others.
+    exclude
+        Models that are not candidates (the managers' forecast by default: the
+        recommendation is a model to run).
+    baseline
+        The benchmark of ``improvement`` (seasonal naive).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``model``, ``<metric>``, ``runner_up``, ``runner_up_<metric>``,
+        ``baseline_<metric>`` and ``improvement`` = 1 − best/baseline (lower-is-better
+        metrics) or best − baseline (higher-is-better). Ties go to the model that sorts
+        first.
+
+    References
+    ----------
+    MASE as the measure to compare models across series: Hyndman & Koehler (2006),
+    *International Journal of Forecasting* 22(4), 679–688.
+
+    Examples
+    --------
+    The managers (MASE 0.5) are excluded; ets (0.6) beats arima (0.8); improvement over
+    seasonal naive (1.0) by hand: 1 − 0.6 / 1.0 = 0.4.
+
+    >>> scores = pd.DataFrame({"model": ["snaive", "ets", "arima", "manager"],
+    ...                        "mase": [1.0, 0.6, 0.8, 0.5]})
+    >>> recommend(scores).round(4).to_dict("records")
+    [{'model': 'ets', 'mase': 0.6, 'runner_up': 'arima', 'runner_up_mase': 0.8, 'baseline_mase': 1.0, 'improvement': 0.4}]
     """
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
     if "model" not in scores.columns or metric not in scores.columns:
@@ -237,17 +372,47 @@ def value_added(scores: pd.DataFrame, manager: str = MANAGER, baseline: str = BA
     """Forecast value added (FVA) of the managers' forecast over two benchmarks: the best
     statistical model (lowest ``select``, excluding the managers) and seasonal naive.
 
-    FVA (Gilliland 2013, "FVA: a reality check on forecasting practices", *Foresight* 29) is
-    the improvement in a measure from one step of the forecasting process to the next.
-    Here ``value_added = benchmark − manager`` for error measures (wape, mase, …),
+    FVA is the improvement in a measure from one step of the forecasting process to the
+    next. Here ``value_added = benchmark − manager`` for error measures (wape, mase, …),
     ``manager − benchmark`` for accuracy measures and ``|benchmark| − |manager|`` for bias
     measures, so a POSITIVE value means the managers add value. Compare like with like:
     compute ``scores`` with ``evaluate(bt, train, by=["model", ...], common=True)`` so every
     model is scored on the managers' points (step 1, the cutoffs they covered).
 
-    Returns a long table: the other ``by`` columns of ``scores``, ``benchmark_role``
-    (``best`` / ``baseline``), ``benchmark`` (model), ``metric``, ``manager``,
-    ``benchmark_value``, ``value_added``.
+    Parameters
+    ----------
+    scores
+        :func:`evaluate` by ``model`` (and other columns, kept as groups).
+    manager, baseline
+        The managers' and the seasonal naive model's names.
+    metrics
+        The measures compared.
+    select
+        The measure that picks the best statistical model (lower is better).
+
+    Returns
+    -------
+    DataFrame
+        A long table: the other ``by`` columns of ``scores``, ``benchmark_role`` (``best`` /
+        ``baseline``), ``benchmark`` (model), ``metric``, ``manager``,
+        ``benchmark_value``, ``value_added``.
+
+    References
+    ----------
+    Gilliland, M. (2013). FVA: a reality check on forecasting practices. *Foresight* 29,
+    14–18.
+
+    Examples
+    --------
+    The best model is ets (MASE 0.6). By hand: weighted accuracy 0.80 − 0.85 = −0.05 and
+    MASE 0.6 − 0.7 = −0.1 against ets (the managers lose value); 0.80 − 0.70 = 0.1 and
+    1.0 − 0.7 = 0.3 against seasonal naive (they add value).
+
+    >>> sc = pd.DataFrame({"model": ["manager", "ets", "snaive"],
+    ...                    "accuracy_weighted": [0.80, 0.85, 0.70], "mase": [0.7, 0.6, 1.0]})
+    >>> va = value_added(sc, metrics=("accuracy_weighted", "mase"))
+    >>> va[["benchmark", "metric", "value_added"]].round(4).values.tolist()
+    [['ets', 'accuracy_weighted', -0.05], ['ets', 'mase', -0.1], ['snaive', 'accuracy_weighted', 0.1], ['snaive', 'mase', 0.3]]
     """
     if "model" not in scores.columns:
         raise ValueError("scores needs a 'model' column (evaluate(by=['model', ...]))")

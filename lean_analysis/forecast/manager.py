@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import CARTONS_PER_CASE
+from ..data.series import series_id
 from .models import MANAGER
 
 PRODUCT_LEVELS = ("product_id", "brand", "price_class", "is_key_brand")
@@ -19,8 +20,9 @@ def manager_frame(source, level=("product_id",), unit: str = "carton",
     product, ``products``) or a DataFrame of the ``manager_forecasts`` table (``month,
     product_id, forecast_qty``). ``level`` must match the series' level (``data.to_series``):
     ``product_id`` or product attributes (``brand``, ``price_class``, ``is_key_brand``) or
-    ``"total"``; forecasts are summed to the level, and ``unique_id`` is built like
-    ``to_series`` builds it (level values joined with ``"|"``). ``unit="case"`` divides by
+    ``"total"``; forecasts are summed to the level, and ``unique_id`` is
+    :func:`lean_analysis.data.series.series_id` of the level values, the rule ``to_series``
+    names series by. ``unit="case"`` divides by
     250 cartons per case, as ``to_series(unit="case")`` does.
     """
     if hasattr(source, "names") and hasattr(source, "__getitem__") and not isinstance(
@@ -55,12 +57,7 @@ def manager_frame(source, level=("product_id",), unit: str = "carton",
             i = lost.idxmax()
             raise ValueError(f"manager_forecasts: row {i}: product_id {df.at[i, 'product_id']!r} "
                              "is not in the products table; rule: foreign key products.product_id")
-    if levels:
-        uid = df[levels[0]].map(_text)
-        for c in levels[1:]:
-            uid = uid + "|" + df[c].map(_text)
-    else:
-        uid = pd.Series("total", index=df.index)
+    uid = series_id(df, levels)
     out = pd.DataFrame({"unique_id": uid, "ds": pd.to_datetime(df["month"]),
                         "forecast": pd.to_numeric(df["forecast_qty"], errors="coerce")})
     out = out.groupby(["unique_id", "ds"], as_index=False, sort=True)["forecast"].sum(min_count=1)
@@ -87,17 +84,6 @@ def with_manager(models, tables, level=("product_id",), quantity: str = "order_q
             and quantity == "order_qty" and set(levels) <= set(PRODUCT_LEVELS)):
         return [*stat, MANAGER], manager_frame(tables, level=level, unit=unit)
     return stat, None
-
-
-def _text(v) -> str:
-    """A level value as ``to_series`` writes it into ``unique_id`` (DuckDB VARCHAR cast)."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "(missing)"
-    if isinstance(v, bool | np.bool_):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def check_manager(manager: pd.DataFrame) -> pd.DataFrame:

@@ -5,82 +5,58 @@ from __future__ import annotations
 import warnings
 
 import pandas as pd
-from statsforecast import StatsForecast
 
-from .backtest import _groups, _long, _to_run, interval_columns
-from .ensemble import combine
-from .models import ENSEMBLE, MANAGER, resolve
-from .panel import (
-    SF_COLUMN,
-    add_spring_festival,
-    calendar_factor,
-    check_panel,
-    check_regular,
-    future_dates,
-    infer_freq,
-)
+from . import engine as _engine
+from .models import ENSEMBLE
+from .spec import ForecastSpec, prepare
 
 
 def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: int = 12,
             level=(80, 95), freq: str | None = None, n_jobs: int = 1,
             spring_festival: bool = True, model_options: dict | None = None,
             min_train: dict | None = None, nonnegative: bool = True,
-            calendar_adjust: str | None = None, festival_adjust: bool = False) -> pd.DataFrame:
+            calendar_adjust: str | None = None, festival_adjust: bool = False,
+            engine=None) -> pd.DataFrame:
     """Forecast the ``h`` periods after each series' last date with every model in ``models``.
 
-    Same models, options and eligibility rules as :func:`backtest` (a series needs the
-    model's minimum number of points); ``arima`` gets the Spring Festival regressor's future
-    values, which the lunar calendar fixes in advance; ``calendar_adjust="weeks"`` as in
-    :func:`backtest`. ``manager`` is not a model here.
+    The models and the data treatment are prepared as for :func:`backtest`
+    (:func:`lean_analysis.forecast.prepare`: the same models, options, calendar adjustment,
+    Spring Festival regressor and eligibility rules: a series needs the model's minimum
+    number of points, all of its points counting as training data); ``arima`` gets the
+    regressor's future values, which the lunar calendar fixes in advance. ``manager`` is not
+    a model here. ``engine`` as in :func:`backtest`: ``None`` / ``"local"`` (this process,
+    ``n_jobs``), ``"dask"``, a ``dask.distributed.Client`` or a scheduler address; the
+    forecasts are the same on every engine.
 
     Returns ``unique_id, ds, step, model, forecast, lo_<l>, hi_<l>``; ``attrs["skipped"]``
     lists the series × model pairs not forecast (too short).
     """
-    level = tuple(sorted(level or ()))
-    specs = [s for s in resolve(models, season_length, spring_festival, model_options, min_train,
-                    festival_adjust)
-             if s.name != MANAGER]
-    names = [s.name for s in specs]
-    run_specs = _to_run(specs, season_length, spring_festival, model_options, min_train,
-                       festival_adjust)
-    df = check_panel(series)
-    freq = infer_freq(df, freq)
-    check_regular(df, freq)
+    spec = prepare(models, season_length=season_length, level=level, freq=freq,
+                   spring_festival=spring_festival, model_options=model_options,
+                   min_train=min_train, festival_adjust=festival_adjust,
+                   calendar_adjust=calendar_adjust, nonnegative=nonnegative, n_jobs=n_jobs,
+                   engine=engine, manager=False)
+    names = list(spec.names)
+    df, freq = spec.panel(series)
     sizes = df.groupby("unique_id", sort=True).size()
     skipped: list[dict] = []
-    groups = _groups(run_specs, sizes, skipped, 0, True)
-    needs_sf = any(s.uses_exog for g in groups for s in g["specs"])
-    data = add_spring_festival(df, freq) if needs_sf else df
-    if calendar_adjust is not None:
-        data = data.assign(y=data["y"] / calendar_factor(data["ds"], freq, calendar_adjust))
+    groups = spec.groups(sizes, skipped)
+    data = spec.model_data(df, freq, groups)
     frames = {}
     for g in groups:
-        part = data[data["unique_id"].isin(g["ids"])]
-        cols = ["unique_id", "ds", "y"] + ([SF_COLUMN] if g["exog"] else [])
-        x_df = None
-        if g["exog"]:
-            last = part.groupby("unique_id")["ds"].max()
-            fut = pd.concat([pd.DataFrame({"unique_id": uid, "ds": future_dates(d, h, freq)})
-                             for uid, d in last.items()], ignore_index=True)
-            x_df = add_spring_festival(fut.assign(y=0.0), freq)[["unique_id", "ds", SF_COLUMN]]
-        sf = StatsForecast(models=[s.model for s in g["specs"]], freq=freq, n_jobs=n_jobs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fc = sf.forecast(df=part[cols], h=h, X_df=x_df, level=list(level) or None)
-        fc = fc.reset_index() if "unique_id" not in fc.columns else fc
+        part = data.loc[data["unique_id"].isin(g["ids"]), spec.columns(g)]
+        x_df = spec.future_exog(part, h, freq) if g["exog"] else None
+        fc = _forecast(spec, g, part, freq, h, x_df)
         fc["cutoff"] = fc.groupby("unique_id")["ds"].transform("min")  # placeholder key
         fc["y"] = float("nan")
-        if calendar_adjust is not None:
-            f = calendar_factor(fc["ds"], freq, calendar_adjust)
-            vals = [c for c in fc.columns if c not in ("unique_id", "ds", "cutoff", "y")]
-            fc[vals] = fc[vals].mul(f, axis=0)
+        spec.restore(fc, freq)
         for s in g["specs"]:
-            frames[s.name] = _long(fc, s.name, level)
-    ens = next((s for s in specs if s.name == ENSEMBLE), None)
-    if ens is not None and all(m in frames for m in ens.members):
-        frames[ENSEMBLE] = combine([frames[m] for m in ens.members], ENSEMBLE)
+            frames[s.name] = spec.long(fc, s.name)
+    combined = spec.combine(frames)
+    if combined is not None:
+        frames[ENSEMBLE] = combined
     keep = [frames[n] for n in names if n in frames]
-    cols = ["unique_id", "ds", "step", "model", "forecast", *interval_columns(level)]
+    cols = ["unique_id", "ds", "step", "model", "forecast", *spec.interval_columns]
     if not keep:
         return pd.DataFrame(columns=cols)
     out = pd.concat(keep, ignore_index=True)
@@ -89,9 +65,21 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
     order = {n: i for i, n in enumerate(names)}
     out = out.assign(_m=out["model"].map(order)).sort_values(["unique_id", "step", "_m"],
                                                              kind="stable")[cols]
-    if nonnegative:
-        fc_cols = ["forecast", *interval_columns(level)]
-        out[fc_cols] = out[fc_cols].clip(lower=0)
+    spec.clip(out)
     out = out.reset_index(drop=True)
     out.attrs = {"skipped": [r for r in skipped if r["model"] in names], "freq": freq}
     return out
+
+
+def _forecast(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int,
+              x_df: pd.DataFrame | None) -> pd.DataFrame:
+    """statsforecast's forecast of one group on the spec's engine: ``unique_id, ds`` and the
+    models' columns."""
+    sf = spec.statsforecast(g, freq)
+    level = list(spec.level) or None
+    if spec.engine is not None:
+        return _engine.forecast(spec.engine, sf, part, h=h, X_df=x_df, level=level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = sf.forecast(df=part, h=h, X_df=x_df, level=level)
+    return fc.reset_index() if "unique_id" not in fc.columns else fc

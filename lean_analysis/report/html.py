@@ -1,4 +1,4 @@
-"""The reviewer HTML of a report, and the index pages of a monthly run.
+"""The reviewer HTML of a report (the index pages of a run: ``report/index_pages.py``).
 
 :func:`render_report` turns an executed notebook into one self-contained HTML file with our
 nbconvert template (``templates/lean``): outputs only (no code, no markdown cells, no
@@ -21,9 +21,11 @@ import functools
 import html as _html
 import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from lean_analysis.report.failure import ReportFailed, code_cell_number
 from lean_analysis.report.texts import t
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -33,7 +35,6 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 _HEADING = re.compile(r"<h([23])((?:\s[^>]*)?)>(.*?)</h\1>", re.S | re.I)
 _ID_ATTR = re.compile(r"""\bid\s*=\s*(["'])(.*?)\1""", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # text/plain-only results that are object reprs, not content: "[<matplotlib.lines.Line2D at
 # 0x7f...>]", "<Axes: ...>", "<Figure size 800x450 with 1 Axes>", "PosixPath('...')" (the
 # value of a last line such as write_metrics(...))
@@ -109,38 +110,28 @@ def _cjk_subset(chars: frozenset[int]) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
-
-
 def _text(x: Any) -> str:
     return x if isinstance(x, str) else "".join(x)
 
 
-def notebook_error(nb) -> dict[str, Any] | None:
-    """The first error of an executed notebook: ename, evalue, traceback (plain text) and the
-    position of the failing cell among the code cells of the source notebook (1-based)."""
-    n = 0
-    for cell in nb.cells:
+def notebook_error(nb) -> ReportFailed | None:
+    """The first error of an executed notebook (an error of a cell tagged
+    ``raises-exception`` is expected and skipped), with the position of the failing cell
+    among the code cells of the source notebook (1-based)."""
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" not in tags:
-            n += 1
-        if "raises-exception" in tags:  # an expected error: execution went on
+        if "raises-exception" in cell.get("metadata", {}).get("tags", []):
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                return {
-                    "ename": out.get("ename", "Error"),
-                    "evalue": out.get("evalue", ""),
-                    "traceback": strip_ansi("\n".join(out.get("traceback", []))),
-                    "cell": n,
-                }
+                return ReportFailed.from_output(out.get("ename", "Error"), out.get("evalue", ""),
+                                                out.get("traceback", []),
+                                                code_cell_number(nb.cells, index))
     return None
 
 
-def prepare(nb) -> tuple[Any, list[tuple[int, str, str]], dict[str, Any] | None]:
+def prepare(nb) -> tuple[Any, list[tuple[int, str, str]], ReportFailed | None]:
     """A copy of ``nb`` ready for the reviewer: hidden cells, stderr streams, error outputs
     and object-repr noise removed; ids added to the h2/h3 headings of HTML outputs.
 
@@ -227,14 +218,14 @@ def render_report(
     run_time: str = "",
     commit: str = "",
     status: str = "ok",
-    error: dict[str, Any] | None = None,
+    error: ReportFailed | dict[str, Any] | None = None,
     embed_font: bool = True,
 ) -> str:
     """The reviewer HTML of an executed notebook ``nb`` (a NotebookNode; ``None`` when the
     notebook never ran, e.g. the kernel did not start, then ``error`` says why).
 
-    ``parameters`` are shown escaped in the header; ``error`` overrides the error found in
-    the notebook (keys ename, evalue, traceback, cell). ``embed_font`` embeds the subset of
+    ``parameters`` are shown escaped in the header; ``error`` (a :class:`ReportFailed`, or
+    its mapping) overrides the error found in the notebook. ``embed_font`` embeds the subset of
     the CJK font the page uses (:func:`embed_cjk_font`).
     """
     import nbformat
@@ -242,11 +233,12 @@ def render_report(
     if nb is None:
         nb = nbformat.v4.new_notebook()
     nb, toc, found = prepare(nb)
-    error = error or found
-    if error is not None:
+    failure = ReportFailed.of(error) or found
+    shown_error = None
+    if failure is not None:
         status = "failed"
-        error = dict(error)
-        error["where"] = t("run_failed_at", lang, cell=error["cell"]) if error.get("cell") else ""
+        shown_error = {**asdict(failure),
+                       "where": t("run_failed_at", lang, cell=failure.cell) if failure.cell else ""}
     meta = [
         (t("period", lang), period),
         (t("run_run_time", lang), run_time),
@@ -265,7 +257,7 @@ def render_report(
             "meta": meta,
             "parameters": [(k, _param_text(v)) for k, v in (parameters or {}).items()],
             "toc": toc,
-            "error": error,
+            "error": shown_error,
             "labels": {
                 "parameters": t("run_parameters", lang),
                 "contents": t("run_contents", lang),
@@ -278,64 +270,3 @@ def render_report(
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return embed_cjk_font(body) if embed_font else body
-
-
-# --------------------------------------------------------------------------- index pages
-@functools.cache
-def _env():
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        trim_blocks=False,
-        keep_trailing_newline=True,
-    )
-
-
-def render_period_index(
-    *,
-    period: str,
-    lang: str,
-    reports: list[dict[str, Any]],
-    scorecard: list[dict[str, Any]],
-    meta: list[tuple[str, str]],
-    scorecard_link: str | None = None,
-    scorecard_title: str | None = None,
-    footer: str = "",
-) -> str:
-    """``outputs/<period>/index.html``. ``reports``: dicts with name, title, status, html
-    (relative link or None), duration, note. ``scorecard``: dicts with label, actual, target,
-    status (met/not_met/not_measured or None)."""
-    rows = [{**r, "status_text": t(f"run_status_{r['status']}", lang)} for r in reports]
-    cards = [{**s, "status_text": t(s["status"], lang) if s.get("status") else ""} for s in scorecard]
-    labels = {
-        "columns": [t("run_report", lang), t("run_status", lang), t("run_duration", lang),
-                    t("run_note", lang)],
-        "scorecard": t("run_scorecard", lang),
-        "scorecard_columns": [t("run_figure", lang), t("actual", lang), t("target", lang),
-                              t("run_status", lang)],
-        "no_scorecard": t("run_no_scorecard", lang),
-        "all_periods": t("run_all_periods", lang),
-    }
-    return embed_cjk_font(_env().get_template("period_index.html.j2").render(
-        html_lang=HTML_LANG.get(lang, lang), title=t("run_index_title", lang, period=period),
-        css=css(), meta=meta, reports=rows, scorecard=cards, labels=labels,
-        scorecard_link=scorecard_link, scorecard_title=scorecard_title, footer=footer,
-    ))
-
-
-def render_periods_index(*, lang: str, periods: list[dict[str, Any]],
-                         failed: list[dict[str, Any]], footer: str = "") -> str:
-    """``outputs/index.html``. ``periods``: dicts with period, href, status, counts,
-    finished; ``failed``: dicts with folder, href, counts."""
-    rows = [{**p, "status_text": t(f"run_status_{p['status']}", lang)} for p in periods]
-    labels = {
-        "columns": [t("period", lang), t("run_status", lang), t("run_reports_ok", lang),
-                    t("run_finished", lang)],
-        "failed_runs": t("run_failed_runs", lang),
-    }
-    return embed_cjk_font(_env().get_template("periods.html.j2").render(
-        html_lang=HTML_LANG.get(lang, lang), title=t("run_periods_title", lang), css=css(),
-        periods=rows, failed=failed, labels=labels, footer=footer,
-    ))

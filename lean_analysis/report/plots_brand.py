@@ -1,22 +1,25 @@
-"""Figures, display tables, texts and metrics of the brand-cultivation report
+"""Plots, display tables and texts of the brand-cultivation report
 (notebooks/02_brand_cultivation.ipynb).
 
 Inputs are the results of :mod:`lean_analysis.brand` (a programme evaluation, effect tables,
 event studies, synthetic controls, shelf and new-product tables); this module computes no
-statistic: it labels, formats and draws. Wording comes from ``report/texts/brand.yaml`` and
-``common.yaml`` in the chosen language; plots use the shared theme and return the figure.
+statistic and applies no rule of its own (target status, verdicts, pre-trend warnings and
+the placebos drawn come with the results): it labels, formats and draws. The published
+figures are computed by :func:`lean_analysis.brand.figures`. Wording comes from
+``report/texts/brand.yaml`` and ``common.yaml`` in the chosen language; plots use the shared
+theme and return the figure.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from lean_analysis.report.metrics import metric
+from lean_analysis.brand.did import pretrend_warning
+from lean_analysis.brand.effect import verdict
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, use_theme
 
@@ -299,12 +302,13 @@ def event_study_plot(es: pd.DataFrame, lang: str = "zh"):
 
 
 def event_note(pretrend_p: float, alpha: float, lang: str = "zh") -> tuple[str, str | None]:
-    """The event-study note and, when the pre-trend test rejects at 10 % or is not
-    available, a warning."""
+    """The event-study note and, when :func:`lean_analysis.brand.did.pretrend_warning` flags
+    the pre-trend test (rejects at 10 % or not available), a warning."""
     note = t("br_event_note", lang, level=level_text(alpha), p=_p(pretrend_p))
-    if _missing(pretrend_p):
+    flag = pretrend_warning(pretrend_p)
+    if flag == "not_available":
         return note, t("br_event_pretrend_na", lang)
-    if float(pretrend_p) < 0.10:
+    if flag == "rejected":
         return note, t("br_event_pretrend_warn", lang, p=_p(pretrend_p))
     return note, None
 
@@ -313,10 +317,13 @@ def _synth_results(res) -> list:
     return list(res.results.values()) if hasattr(res, "results") else [res]
 
 
-def synth_plot(res, start, lang: str = "zh", max_placebo_ratio: float = 5.0):
+def synth_plot(res, start, lang: str = "zh", placebos: str = "interval"):
     """Left: treated paths and their synthetic controls. Right: gaps (bold) over the
-    placebo customers' gaps (grey; those fitting more than ``max_placebo_ratio`` times worse
-    before the start than the median placebo are not drawn)."""
+    placebo customers' gaps (grey): exactly the placebos the result used for its interval
+    (``placebos="interval"``: those whose pre-period fit passes the result's ``fit_cap``) or
+    for its p-value (``"p_value"``), as :meth:`~lean_analysis.brand.SynthResult.placebo_units`
+    gives them. With several treated units the placebos are those of the average effect,
+    drawn on the first treated unit's scale."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -328,10 +335,10 @@ def synth_plot(res, start, lang: str = "zh", max_placebo_ratio: float = 5.0):
                  label=f"{t('br_synth_treated', lang)} {r.treated_unit}")
         ax1.plot(r.synthetic_path.index, r.synthetic_path.to_numpy(), color=colour, lw=1.2, ls="--",
                  label=f"{t('br_synth_synthetic', lang)} {r.treated_unit}")
+    used = set(res.placebo_units(placebos))
     pg = results[0].placebo_gaps
-    if len(pg):
-        ref = float(np.nanmedian(pg.drop_duplicates("unit")["pre_rmspe"]))
-        keep = pg[pg["pre_rmspe"] <= max_placebo_ratio * ref]
+    if len(pg) and used:
+        keep = pg[pg["unit"].isin(used)]
         for j, (_, s) in enumerate(keep.groupby("unit", sort=True)):
             ax2.plot(s["time"], s["gap"], color="#bbbbbb", lw=0.7,
                      label=t("br_synth_placebos", lang) if j == 0 else None)
@@ -377,10 +384,8 @@ def shelf_display(shelf: pd.DataFrame, item: str, lang: str = "zh") -> tuple[pd.
 
 
 def shelf_cards(ev, lang: str = "zh") -> list[dict]:
-    rate = ev.on_shelf_rate
-    status = "not_measured" if _missing(rate) else ("met" if rate >= 1 - 1e-12 else "not_met")
-    return [{"label": t("br_on_shelf_card", lang), "value": rate, "format": "percent",
-             "target": 1.0, "status": status,
+    return [{"label": t("br_on_shelf_card", lang), "value": ev.on_shelf_rate, "format": "percent",
+             "target": ev.on_shelf_target, "status": ev.on_shelf_status,
              "note": f"{ev.n_on_shelf} / {len(ev.targets)}"}]
 
 
@@ -421,9 +426,8 @@ def power_text(pw: dict, lang: str = "zh") -> str:
 def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
     """Plain-language verdict for one programme, stating the interval and its caveats.
 
-    Verdicts: worked (interval above 0 and, for a synthetic control, placebo p ≤ α);
-    suggestive (synthetic control: interval above 0 but the placebo ratio test not
-    significant); harmful (interval below 0); unclear (interval contains 0)."""
+    The verdict (positive, suggestive, negative, unclear) is
+    :func:`lean_analysis.brand.effect.verdict`'s."""
     if ev.effect is None:
         return t("br_not_evaluated", lang, pid=ev.programme_id, reason=ev.reason)
     row = ev.effect.table.set_index("unit").loc["all"]
@@ -431,15 +435,7 @@ def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
     args = dict(name=ev.name, item=item_label(ev, lang), est=_num(abs(est) if lo > 0 or hi < 0 else est),
                 lift=_pct(row["lift"]), lo=_num(lo), hi=_num(hi), level=level_text(alpha),
                 p=_p(row["p_value"]))
-    weak = ev.effect.method == "synth" and not (float(row["p_value"]) <= alpha)
-    if not (_missing(lo) or _missing(hi)) and lo > 0 and weak:
-        text = t("br_conc_suggestive", lang, **args)
-    elif not (_missing(lo) or _missing(hi)) and lo > 0:
-        text = t("br_conc_positive", lang, **args)
-    elif not (_missing(lo) or _missing(hi)) and hi < 0:
-        text = t("br_conc_negative", lang, **args)
-    else:
-        text = t("br_conc_unclear", lang, **args)
+    text = t(f"br_conc_{verdict(ev.effect.method, lo, hi, row['p_value'], alpha)}", lang, **args)
     if ev.effect.method == "synth":
         detail = ev.effect.detail
         n_pl = getattr(detail, "n_interval_placebos", 0)
@@ -452,58 +448,6 @@ def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
     if ev.shelf is not None and len(ev.targets):
         rate = ev.on_shelf_rate
         text += " " + t("br_conc_shelf", lang, rate=_pct(rate), n_on=ev.n_on_shelf, n=len(ev.targets),
-                        status=t("br_shelf_met" if rate >= 1 - 1e-12 else "br_shelf_not_met", lang))
+                        status=t("br_shelf_met" if ev.on_shelf_status == "met" else "br_shelf_not_met",
+                                 lang))
     return text
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def brand_metrics(evals: Iterable, new_products: pd.DataFrame | None, alpha: float,
-                  outcome: str = "order_qty") -> dict:
-    """Figures of metrics.json: per programme the effect (with its interval, p-value,
-    method and relative lift) and the targets' on-shelf rate; ``target_on_shelf_rate``
-    pooled over the cultivation programmes (read by the scorecard); ``effect`` = the first
-    evaluated programme's; the new products' coverage and on-shelf rates."""
-    evals = [e for e in evals if e.status == "evaluated"]
-    figs: dict = {}
-    unit = "cartons per customer per month" if outcome == "order_qty" else f"{outcome} per customer per month"
-    for e in evals:
-        row = e.effect.table.set_index("unit").loc["all"]
-        figs[f"effect_{e.programme_id}"] = metric(
-            float(row["estimate"]), unit,
-            f"{e.name}: extra {outcome} of the programme's item per target customer and month "
-            f"since {e.start.date()} ({e.effect.method}; {level_text(alpha)} interval)",
-            ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]), level=1 - alpha,
-            p_value=float(row["p_value"]), method=e.effect.method, lift=float(row["lift"]),
-            n_targets=len(e.targets), n_comparison=int(row["n_control"]))
-        figs[f"lift_{e.programme_id}"] = metric(
-            float(row["lift"]), "share",
-            f"{e.name}: effect ÷ the targets' pre-programme monthly mean",
-            ci_low=float(row["ci_low"] / row["baseline"]) if row["baseline"] else None,
-            ci_high=float(row["ci_high"] / row["baseline"]) if row["baseline"] else None)
-        figs[f"on_shelf_rate_{e.programme_id}"] = metric(
-            e.on_shelf_rate, "share",
-            f"{e.name}: target customers whose latest shelf check up to {e.as_of.date()} finds "
-            "the item ÷ target customers (not checked = not on the shelf)",
-            n_on_shelf=e.n_on_shelf, n_targets=len(e.targets))
-    if evals:
-        figs["effect"] = dict(figs[f"effect_{evals[0].programme_id}"], programme_id=evals[0].programme_id)
-    cult = [e for e in evals if e.kind == "cultivation"]
-    n_t = sum(len(e.targets) for e in cult)
-    figs["target_on_shelf_rate"] = metric(
-        sum(e.n_on_shelf for e in cult) / n_t if n_t else None, "share",
-        "Target customers of the cultivation programmes who carry the cultivated item at the "
-        "latest shelf check ÷ target customers (pooled over programmes; not checked = not on "
-        "the shelf)",
-        programmes=[e.programme_id for e in cult], n_targets=n_t)
-    if new_products is not None and len(new_products):
-        figs["new_product_coverage"] = metric(
-            float(new_products["coverage"].mean()), "share",
-            "mean over the new products of: target customers who ordered it since launch ÷ target customers",
-            products=list(new_products["product_id"]))
-        figs["new_product_on_shelf_rate"] = metric(
-            float(new_products["on_shelf_rate"].mean()), "share",
-            "mean over the new products of: target customers whose latest check finds it ÷ target customers",
-            products=list(new_products["product_id"]))
-    return figs

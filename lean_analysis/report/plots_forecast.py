@@ -1,5 +1,6 @@
-"""Figures, display tables, texts and metrics of the demand-forecast backtest report
-(notebooks/01_demand_forecast_backtest.ipynb).
+"""Figures, display tables and texts of the demand-forecast backtest report
+(notebooks/01_demand_forecast_backtest.ipynb; its metrics are
+:func:`lean_analysis.forecast.figures`).
 
 Inputs are the results of :mod:`lean_analysis.forecast` (backtests, scores, value added,
 recommendations, forecasts); this module computes no statistic: it labels, formats and
@@ -17,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from lean_analysis.calendar import spring_festival_regressor
-from lean_analysis.report.metrics import metric
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, use_theme
 
@@ -80,21 +80,21 @@ def data_note(series: pd.DataFrame, bt: pd.DataFrame, threshold: float, lang: st
              threshold=_pct(threshold, 0))
 
 
-def summary_cards(series: pd.DataFrame, bt: pd.DataFrame, n_skipped: int, threshold: float,
+def summary_cards(series: pd.DataFrame, n_skipped: int, censoring: Mapping[str, Any],
                   lang: str = "zh") -> list[dict]:
-    """KPI cards: series, backtest volume, censored shares, skipped pairs."""
-    points = series.merge(bt[["unique_id", "ds"]].drop_duplicates(), on=["unique_id", "ds"])
+    """KPI cards: series, backtest volume, censored shares, skipped pairs. ``censoring`` is
+    :func:`lean_analysis.forecast.censoring` of the backtest (the analysis decides which
+    points are censored)."""
     cards = [
         {"label": t("fc_card_series", lang), "value": series["unique_id"].nunique(), "format": "int"},
-        {"label": t("fc_card_volume", lang), "value": points["y"].sum(), "format": "int"},
+        {"label": t("fc_card_volume", lang), "value": censoring["volume"], "format": "int"},
     ]
-    if "capped_share" in points.columns and len(points):
-        flag = points["capped_share"].fillna(-1) > threshold
-        vol = points["y"].sum()
+    if censoring.get("censored_share") is not None:
         cards += [
-            {"label": t("fc_card_censored", lang), "value": float(flag.mean()), "format": "percent"},
+            {"label": t("fc_card_censored", lang), "value": censoring["censored_share"],
+             "format": "percent"},
             {"label": t("fc_card_censored_volume", lang),
-             "value": float(points.loc[flag, "y"].sum() / vol) if vol else None, "format": "percent"},
+             "value": censoring["censored_volume_share"], "format": "percent"},
         ]
     cards.append({"label": t("fc_card_skipped", lang), "value": n_skipped, "format": "int"})
     return cards
@@ -399,46 +399,3 @@ def conclusion_text(rec: Mapping[str, Any], scores: pd.DataFrame, va: pd.DataFra
              acc=_pct(row["accuracy_weighted"]), mase=f"{row['mase']:.3f}",
              impr=_pct(rec["improvement"]), macc=macc, mbias=mbias, fva=fva)
 
-
-def forecast_metrics(scores: pd.DataFrame, rec: Mapping[str, Any], va: pd.DataFrame | None,
-                     pred: pd.DataFrame, level_rows: pd.DataFrame | None = None) -> dict[str, dict]:
-    """The report's key figures for ``metrics.json``."""
-    s = scores.set_index("model")
-    best = rec["model"]
-    figs = {
-        "recommended_model": metric(best, "model", "model with the lowest MASE at the series "
-                                    "level (managers excluded)"),
-        "forecast_accuracy": metric(s.loc[best, "accuracy"], "fraction",
-                                    "mean over backtest points of max(0, 1 − |F − A| / A), recommended model"),
-        "forecast_accuracy_weighted": metric(s.loc[best, "accuracy_weighted"], "fraction",
-                                             "1 − Σ|F − A| / ΣA (1 − WAPE), recommended model"),
-        "mase": metric(s.loc[best, "mase"], "ratio", "MASE of the recommended model (scale: "
-                       "in-sample seasonal naive MAE up to each cutoff)"),
-        "mase_seasonal_naive": metric(s.loc["snaive", "mase"] if "snaive" in s.index else None,
-                                      "ratio", "MASE of seasonal naive"),
-        "bias_pct": metric(s.loc[best, "bias_pct"], "fraction", "Σ(F − A) / ΣA, recommended model"),
-        "next_period_forecast_total": metric(pred["forecast"].sum(), "case",
-                                             "sum of next period's forecasts of the recommended model"),
-    }
-    for c in s.columns:
-        if c.startswith("coverage_"):
-            figs[c] = metric(s.loc[best, c], "fraction",
-                             f"share of actuals inside the {c.split('_', 1)[1]}% interval, recommended model")
-    if "manager" in s.index:
-        figs["manager_accuracy"] = metric(s.loc["manager", "accuracy"], "fraction",
-                                          "industry accuracy of the managers' forecasts")
-        figs["manager_accuracy_weighted"] = metric(s.loc["manager", "accuracy_weighted"], "fraction",
-                                                   "1 − WAPE of the managers' forecasts")
-        figs["manager_bias_pct"] = metric(s.loc["manager", "bias_pct"], "fraction",
-                                          "Σ(F − A) / ΣA of the managers' forecasts")
-    if va is not None and len(va):
-        v = va[(va["benchmark_role"] == "best") & (va["metric"] == "accuracy_weighted")]
-        if len(v):
-            figs["manager_value_added"] = metric(
-                v["value_added"].iloc[0], "fraction",
-                "managers' weighted accuracy − best model's, on the managers' points (FVA)")
-    if level_rows is not None:
-        for r in level_rows.itertuples(index=False):
-            key = "_".join(r.level) if isinstance(r.level, list | tuple) else str(r.level)
-            figs[f"recommended_model_{key}"] = metric(r.model, "model", f"lowest MASE at level {key}")
-    return figs

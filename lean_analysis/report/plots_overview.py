@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from lean_analysis import targets
-from lean_analysis.report.metrics import metric
 from lean_analysis.report.texts import keys as text_keys
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
@@ -239,43 +238,6 @@ def scorecard_table(sc: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             t("ov_note", lang): reason_text(r, lang),
         })
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def scorecard_metrics(sc: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """metrics.json figures ``scorecard_<target>`` (value, unit, definition, target,
-    direction, status, span, source, labels, reason, note, and ``order``: the position in
-    the targets file, since metrics.json sorts its keys) from :func:`kpis.scorecard`; the
-    run index shows figures with a ``target`` as the scorecard headline."""
-    out = {}
-    for i, (_, r) in enumerate(sc.iterrows()):
-        out[f"scorecard_{r['indicator']}"] = metric(
-            None if _missing(r["actual"]) else float(r["actual"]), str(r["unit"]),
-            str(r["definition"]), target=float(r["target"]), direction=str(r["direction"]),
-            status=str(r["status"]), span=str(r["span"]), source=str(r["source"]),
-            label_zh=target_label(r, "zh"), label_en=target_label(r, "en"), reason=str(r["reason"]),
-            note=str(r["note"]), order=i)
-    return out
-
-
-def headline_metrics(head: pd.DataFrame,
-                     scores: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
-    """metrics.json figures ``month_<indicator>`` from :func:`kpis.headline`, each with its
-    previous-month and previous-year values; with ``scores`` (:func:`kpis.manager_scores`)
-    also the managers' mean test score of the month."""
-    out = {}
-    if scores is not None and scores["score"].notna().any():
-        tested = scores["score"].dropna()
-        out["month_manager_test_mean"] = metric(
-            float(tested.mean()), "points", "mean of the month's manager test scores (0–100)",
-            n_tested=int(len(tested)))
-    for _, r in head.iterrows():
-        out[f"month_{r['indicator']}"] = metric(r["value"], r["unit"], r["definition"],
-                                      prev_month=r["prev_month"], prev_year=r["prev_year"],
-                                      mom=r["mom"], yoy=r["yoy"], change=r["change"])
-    return out
 
 
 # --------------------------------------------------------------------------- figures

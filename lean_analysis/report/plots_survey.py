@@ -2,7 +2,9 @@
 (notebooks/03_satisfaction_survey.ipynb).
 
 Inputs are the DataFrames and result objects of :mod:`lean_analysis.survey` (this module
-computes nothing new: it labels, formats and draws; it imports no analysis module). Every
+computes nothing new: it labels, formats and draws; of the analysis it imports only the
+data rule :data:`lean_analysis.survey.DIMENSION_KEYS` for the dimensions' labels). The
+published figures of ``metrics.json`` are computed by :func:`lean_analysis.survey.figures`. Every
 reviewer-facing word comes from ``report/texts/survey.yaml`` and ``common.yaml`` in the
 chosen language. Plots use the shared theme and return the figure; tables come back as
 ``(DataFrame, formats)`` for ``show.table``, which escapes every cell (comments included).
@@ -16,15 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from lean_analysis.report.metrics import metric
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
+from lean_analysis.survey import DIMENSION_KEYS
 
 REPORT = "03_satisfaction_survey"
-# Dimension names of survey_items (zh) -> text key of DESIGN §7.
-DIMENSION_KEYS = {"货源供应": "supply", "订货服务": "ordering", "配送服务": "delivery",
-                  "客户经理服务": "manager", "品牌宣传": "promotion", "投诉处理": "complaints",
-                  "市场管理": "market"}
 # Comment themes (survey.comments.THEMES) -> text key.
 THEME_KEYS = {"货源紧张": "sv_theme_supply", "订货不便": "sv_theme_ordering",
               "配送问题": "sv_theme_delivery", "客户经理": "sv_theme_manager",
@@ -454,46 +452,3 @@ def theme_plot(themes: pd.DataFrame, lang: str = "zh"):
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig
-
-
-# --------------------------------------------------------------------------- metrics
-def survey_metrics(idx, share, cmp: Mapping[str, Any], compared: str,
-                   dims: pd.DataFrame, level: float,
-                   changes: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
-    """Figures for metrics.json: ``satisfaction_index`` (0–100) and ``satisfied_share``
-    (0–1) with SE, interval, n and (for the one compared with the target) target, status
-    and probability of meeting it; one ``dimension_<key>`` per dimension; the change of
-    the index since the previous wave when there is one."""
-    def est_extra(e) -> dict[str, Any]:
-        return {"se": e.se, "ci_low": e.ci_low, "ci_high": e.ci_high, "level": level,
-                "n": e.n, "deff": e.deff}
-
-    figs: dict[str, dict[str, Any]] = {}
-    tgt = {"target": cmp["target"], "direction": cmp["direction"], "status": cmp["status"],
-           "prob_meeting": cmp["prob_meeting"]}
-    figs["satisfaction_index"] = metric(
-        idx.estimate, "index",
-        "design-based mean of the respondent index (weighted item scores 0–100) over the "
-        "wave's frame; stratified weights, linearised SE with fpc",
-        **est_extra(idx), **(tgt if compared == "satisfaction_index" else {}))
-    figs["satisfied_share"] = metric(
-        share.estimate, "share",
-        "design-based share answering the overall question in its top two boxes; "
-        "logit interval as R svyciprop" if share.method == "logit" else
-        "design-based share answering the overall question in its top two boxes; Wilson "
-        "interval on the effective sample size",
-        **est_extra(share), **(tgt if compared == "satisfied_share" else {}))
-    for _, r in dims.iterrows():
-        key = DIMENSION_KEYS.get(str(r["variable"]), str(r["variable"]))
-        figs[f"dimension_{key}"] = metric(
-            r["estimate"], "index", f"design-based mean dimension score: {r['variable']}",
-            se=r["se"], ci_low=r["ci_low"], ci_high=r["ci_high"], level=level, n=r["n"])
-    if changes is not None and len(changes):
-        c = changes.set_index("variable")
-        if "index" in c.index:
-            r = c.loc["index"]
-            figs["satisfaction_index_change"] = metric(
-                r["estimate"], "index", f"satisfaction index {r['wave']} − {r['prev_wave']} "
-                "(independent samples)", se=r["se"], ci_low=r["ci_low"], ci_high=r["ci_high"],
-                p_value=r["p_value"])
-    return figs

@@ -1,6 +1,6 @@
 """Report wording in Simplified Chinese and English.
 
-Texts live in ``lean_analysis/report/texts/*.yaml`` (one file per report or topic, each a
+Texts live in ``lean_analysis/report/locales/*.yaml`` (one file per report or topic, each a
 mapping ``key: {zh: ..., en: ...}``); :func:`t` looks a key up in the chosen language and
 fills ``{placeholders}``. Chinese is the default language.
 """
@@ -13,13 +13,16 @@ from pathlib import Path
 import yaml
 
 LANGS = ("zh", "en")
-_DIR = Path(__file__).parent / "texts"
+_DIR = Path(__file__).parent / "locales"
 
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for path in sorted(_DIR.glob("*.yaml")):
+    paths = sorted(_DIR.glob("*.yaml"))
+    if not paths:  # e.g. an install whose package data left the catalogues out
+        raise FileNotFoundError(f"no text catalogues (*.yaml) in {_DIR}")
+    for path in paths:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for key, val in entries.items():
             if key in out:
@@ -38,7 +41,7 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
     try:
         text = _catalogue()[key][lang]
     except KeyError:
-        raise KeyError(f"no report text {key!r}; add it to lean_analysis/report/texts/*.yaml") from None
+        raise KeyError(f"no report text {key!r}; add it to lean_analysis/report/locales/*.yaml") from None
     return text.format(**fmt) if fmt else text
 
 

@@ -98,7 +98,6 @@ truth.json keys
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +106,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
-from lean_analysis import config
 from lean_analysis.data.schemas import SCHEMAS
 from lean_analysis.sample import _catalogue as cat
 from lean_analysis.sample._io import arrow_table, clear_table, write_table
@@ -139,7 +137,7 @@ from lean_analysis.sample._world import (
     stream,
 )
 
-__all__ = ["write_sample", "cli_sample", "parse_size"]
+__all__ = ["write_sample", "parse_size"]
 
 DEFAULT_SEED = 20261027
 
@@ -452,20 +450,3 @@ def _truth(world: World, totals: Totals, fmt: str, realised: float, survey: dict
                    "comments": sorted(set(responses["comment"].dropna()) & set(cat.ESCAPE_COMMENTS))},
         "manager_ids": world.manager_ids.tolist(),
     }
-
-
-# ---- command line -----------------------------------------------------------------------------
-
-def cli_sample(args) -> int:
-    """``lean-analysis sample --size small|county|county*K --out DIR --seed N --format csv|parquet``."""
-    spec = parse_size(args.size)
-    label = spec.name if spec.scale is None else f"county-x{spec.scale}"
-    out = Path(args.out) if args.out else config.PROJECT_ROOT / "data" / f"sample-{label}"
-    t0 = time.perf_counter()
-    truth = write_sample(out, size=args.size, seed=args.seed, fmt=getattr(args, "format", None))
-    secs = time.perf_counter() - t0
-    print(f"wrote {out}")
-    print(f"{truth['size']}: {truth['n_customers']:,} customers, {truth['n_products']} "
-          f"specifications, {truth['n_order_lines']:,} order lines, weeks {truth['first_week']} "
-          f"… {truth['last_week']}, seed {truth['seed']}, {truth['format']}, {secs:.1f} s")
-    return 0

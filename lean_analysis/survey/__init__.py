@@ -3,11 +3,19 @@ comparisons and comments.
 
     from lean_analysis import survey
     scored = survey.score_responses(responses, items, weights="items")
-    est = survey.design_mean(df, "index", weight="weight", strata=["area", "tier_band"], fpc="fpc")
-    alpha = survey.cronbach_alpha(item_scores)
+    smp = survey.weighted_sample(scored, customers, "2026-10")        # survey.sampling
+    est = survey.design_mean(smp.design(), "index")                    # survey.design
+    alpha = survey.cronbach_alpha(item_scores)                         # survey.reliability
+    figs = survey.figures(idx, share, cmp, compared, dims, level)      # survey.figures
+
+Modules: ``sampling`` (the wave's frame, strata and design weights), ``design`` (the
+design-based estimators), ``scoring``, ``reliability``, ``drivers``, ``compare``,
+``comments``, and ``figures`` (the report's published figures, built with
+:func:`lean_analysis.targets.figure`). Nothing here imports :mod:`lean_analysis.report`.
 
 Analysis functions take and return DataFrames and small result objects; they never print,
-plot or read files.
+plot or read files. (``lean_analysis.survey.figures`` is the function :func:`figures`; its
+module's names are exported here.)
 """
 
 from lean_analysis.survey.comments import (
@@ -33,17 +41,11 @@ from lean_analysis.survey.compare import (
 from lean_analysis.survey.design import (
     Design,
     DesignEstimate,
-    SurveySample,
     design_by,
     design_difference,
     design_mean,
     design_means,
     design_share,
-    population_frame,
-    select_waves,
-    strata_table,
-    stratified_weights,
-    weighted_sample,
 )
 from lean_analysis.survey.drivers import (
     DriverResult,
@@ -52,12 +54,29 @@ from lean_analysis.survey.drivers import (
     lmg,
     relative_weights,
 )
+from lean_analysis.survey.figures import (
+    COMPARED_FIGURES,
+    DIMENSION_KEYS,
+    compared_figure,
+    dimension_key,
+    figures,
+    headline_comparison,
+    require_tables,
+)
 from lean_analysis.survey.reliability import (
     Alpha,
     alpha_if_deleted,
     cronbach_alpha,
     item_total_correlations,
     reliability_table,
+)
+from lean_analysis.survey.sampling import (
+    SurveySample,
+    population_frame,
+    select_waves,
+    strata_table,
+    stratified_weights,
+    weighted_sample,
 )
 from lean_analysis.survey.scoring import (
     OVERALL,
@@ -75,7 +94,9 @@ from lean_analysis.survey.scoring import (
 
 __all__ = [
     "Alpha", "alpha_if_deleted", "Change", "check_items", "check_responses", "comment_themes",
-    "cronbach_alpha", "Design", "design_by", "design_difference", "design_mean", "design_means", "target_comparison", "wave_changes",
+    "COMPARED_FIGURES", "compared_figure", "cronbach_alpha", "Design", "design_by",
+    "design_difference", "design_mean", "design_means", "DIMENSION_KEYS", "dimension_key",
+    "figures", "headline_comparison", "require_tables", "target_comparison", "wave_changes",
     "select_waves", "response_counts",
     "design_share", "DesignEstimate", "dimension_scores", "driver_importance", "DriverResult",
     "eb_shrink", "example_comments", "ipa_table", "item_scores", "item_total_correlations",

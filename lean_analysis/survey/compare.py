@@ -60,10 +60,28 @@ class Change:
 
 
 def prob_at_least(estimate: float, se: float, target: float) -> float:
-    """Probability that the population value is at least ``target``:
-    ``Φ((estimate − target) / se)``, the normal approximation of the estimate's sampling
-    distribution read as a posterior under a flat prior. Example: estimate 91, SE 1, target
-    90 → Φ(1) = 0.841 (test_survey_compare)."""
+    """Probability that the population value is at least ``target``.
+
+    ``Φ((estimate − target) / se)``: the normal approximation of the estimate's sampling
+    distribution read as a posterior under a flat prior. Without a positive SE, 1 or 0.
+
+    Parameters
+    ----------
+    estimate, se : float
+        The estimate and its standard error.
+    target : float
+        The value to reach.
+
+    Returns
+    -------
+    float
+        The probability (NaN for a missing estimate without SE).
+
+    Examples
+    --------
+    >>> round(prob_at_least(91.0, 1.0, 90.0), 4)
+    0.8413
+    """
     if not se > 0:
         return float(estimate >= target) if np.isfinite(estimate) else math.nan
     return float(stats.norm.cdf((estimate - target) / se))
@@ -78,12 +96,37 @@ def target_comparison(
 ) -> dict:
     """An estimate against a target (e.g. satisfaction index ≥ 90).
 
-    The target is converted to the figure's unit (a share 0–1 ↔ a 0–100 scale: 0.90 share =
-    90 index). ``status`` compares the point estimate ("met" / "not_met");
-    ``prob_meeting`` = :func:`prob_at_least` for ``>=``/``>`` (1 − it for ``<=``/``<``);
-    ``interval`` says where the confidence interval lies: "above", "below" or "straddles"
-    the target. Example: index 91.0, SE 1.0 against 90 → met, prob 0.841, interval
-    [89.04, 92.96] straddles (test_survey_compare).
+    The target is converted to the figure's unit (:func:`lean_analysis.targets.convert`:
+    a share 0–1 ↔ a 0–100 scale, 0.90 share = 90 index). ``status``
+    (:func:`lean_analysis.targets.status`) compares the point estimate ("met" /
+    "not_met"); ``prob_meeting`` is :func:`prob_at_least` for ``>=``/``>`` (1 − it for
+    ``<=``/``<``); ``interval`` says where the confidence interval lies: "above", "below"
+    or "straddles" the target.
+
+    Parameters
+    ----------
+    estimate : DesignEstimate
+        The figure (estimate, se, ci_low, ci_high).
+    target : float
+        The target in ``target_unit``.
+    direction : {">=", ">", "<=", "<"}, default ">="
+        The comparison that counts as met.
+    figure_unit, target_unit : str, default "index"
+        Units of the figure and of the target; units that do not convert raise
+        ``ValueError``.
+
+    Returns
+    -------
+    dict
+        ``actual``, ``ci_low``, ``ci_high``, ``target`` (in the figure's unit),
+        ``direction``, ``unit``, ``status``, ``prob_meeting``, ``interval``.
+
+    Examples
+    --------
+    >>> est = DesignEstimate(91.0, 1.0, 89.04, 92.96, n=400, deff=1.0, df=390)
+    >>> cmp = target_comparison(est, 0.9, ">=", "index", "share")
+    >>> cmp["target"], cmp["status"], round(cmp["prob_meeting"], 3), cmp["interval"]
+    (90.0, 'met', 0.841, 'straddles')
     """
     try:
         tv = float(targets.convert(float(target), target_unit, figure_unit))
@@ -123,7 +166,45 @@ def wave_change(
     ``z = Δ/SE``, two-sided normal p-value, normal interval. If the same customers answer
     both waves their answers correlate positively, so this SE is conservative (too large).
 
-    Example: means 80 and 83 with SEs 1.2 and 1.6 → Δ = 3, SE = 2, z = 1.5, p = 0.134.
+    Parameters
+    ----------
+    df : DataFrame
+        The respondents of both waves (at least).
+    var : str
+        The column to compare.
+    prev_wave, wave : str
+        The earlier and the later wave.
+    wave_col : str, default "wave"
+        The column naming each row's wave.
+    weight, strata, psu, fpc : str, optional
+        The design's columns, as in :func:`~lean_analysis.survey.design.design_mean`.
+    stat : {"mean", "share"}, default "mean"
+        :func:`design_mean` or :func:`design_share` per wave.
+    level : float, default 0.95
+        Confidence level of the interval.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU (:class:`~lean_analysis.survey.design.Design`).
+
+    Returns
+    -------
+    Change
+        ``estimate`` (Δ), ``se``, ``ci_low``, ``ci_high``, ``z``, ``p_value``, ``prev``,
+        ``curr``, the waves, ``n_prev``, ``n_curr``, ``level``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.4.
+
+    Examples
+    --------
+    Means 80 and 90, each with SE ``sqrt(200/3)/2`` (four equally weighted answers):
+
+    >>> df = pd.DataFrame({"wave": ["2026-04"] * 4 + ["2026-10"] * 4,
+    ...                    "y": [70, 80, 90, 80, 80, 90, 100, 90],
+    ...                    "ok": [0, 1, 1, 0, 1, 1, 1, 0]})
+    >>> c = wave_change(df, "y", "2026-04", "2026-10")
+    >>> c.estimate, round(c.se, 4), round(c.p_value, 4)
+    (10.0, 5.7735, 0.0833)
     """
     if stat not in ("mean", "share"):
         raise ValueError(f"stat must be 'mean' or 'share', not {stat!r}")
@@ -160,8 +241,45 @@ def wave_changes(
     level: float = 0.95,
     lonely_psu: str = "fail",
 ) -> pd.DataFrame:
-    """:func:`wave_change` for several variables (those in ``shares`` as shares): one row
-    per variable with ``variable`` and the fields of :class:`Change`."""
+    """:func:`wave_change` for several variables.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The respondents of both waves.
+    vars : list of str
+        The columns to compare.
+    prev_wave, wave : str
+        The earlier and the later wave.
+    shares : list of str, default ("satisfied",)
+        The variables compared as shares (the others as means).
+    wave_col : str, default "wave"
+        The column naming each row's wave.
+    weight, strata, psu, fpc : str, optional
+        The design's columns, as in :func:`~lean_analysis.survey.design.design_mean`.
+    level : float, default 0.95
+        Confidence level of the intervals.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU.
+
+    Returns
+    -------
+    DataFrame
+        One row per variable: ``variable`` and the fields of :class:`Change`.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.4.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"wave": ["2026-04"] * 4 + ["2026-10"] * 4,
+    ...                    "y": [70, 80, 90, 80, 80, 90, 100, 90],
+    ...                    "ok": [0, 1, 1, 0, 1, 1, 1, 0]})
+    >>> ch = wave_changes(df, ["y", "ok"], "2026-04", "2026-10", shares=["ok"])
+    >>> ch[["variable", "estimate", "se"]].round(4).values.tolist()
+    [['y', 10.0, 5.7735], ['ok', 0.25, 0.3819]]
+    """
     rows = []
     for v in _as_list(vars):
         c = wave_change(df, v, prev_wave, wave, wave_col=wave_col, weight=weight, strata=strata,
@@ -188,12 +306,58 @@ def segment_differences(
 ) -> pd.DataFrame:
     """Differences between segments of one sample with a multiple-testing correction.
 
-    ``compare="rest"``: each segment against all other respondents; ``"pairs"``: every pair
-    of segments. Each difference of domain means ``ȳ_a − ȳ_b`` gets its design SE from the
-    difference of the two domains' influence values in the same design (so their covariance
-    through shared strata is accounted for; Lumley 2010 §2.4), a two-sided normal p-value,
-    and ``p_adjusted`` by ``correction`` ("holm" = Holm 1979, "fdr_bh" = Benjamini–Hochberg
-    1995; statsmodels ``multipletests``) over all rows. ``significant`` = p_adjusted < alpha.
+    Each difference of domain means ``ȳ_a − ȳ_b`` gets its design SE from the difference
+    of the two domains' influence values in the same design (so their covariance through
+    shared strata is accounted for; Lumley 2010 §2.4), a two-sided normal p-value, and
+    ``p_adjusted`` by ``correction`` over all rows (statsmodels ``multipletests``).
+
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents or their :class:`~lean_analysis.survey.design.Design`.
+    var : str
+        The column to compare.
+    by : str or list of str
+        The segment column(s).
+    weight, strata, psu, fpc : str, optional
+        The design's columns, as in :func:`~lean_analysis.survey.design.design_mean`.
+    compare : {"rest", "pairs"}, default "rest"
+        Each segment against all other respondents, or every pair of segments.
+    correction : str, default "holm"
+        A ``multipletests`` method: "holm" (Holm 1979), "fdr_bh" (Benjamini–Hochberg
+        1995), "bonferroni", …
+    alpha : float, default 0.05
+        ``significant`` = ``p_adjusted < alpha``.
+    stat : {"mean", "share"}, default "mean"
+        Means, or shares of a 0/1 column.
+    level : float, default 0.95
+        Confidence level of the intervals (normal).
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU.
+
+    Returns
+    -------
+    DataFrame
+        segment, versus ("(rest)" or the other segment), estimate_a, estimate_b,
+        difference, se, ci_low, ci_high, z, p_value, n_a, n_b, p_adjusted, significant;
+        ``attrs["correction"]``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.4.
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    *Scandinavian J. Statistics* 6, 65–70.
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate: a practical
+    and powerful approach to multiple testing. *J. Royal Statistical Society B* 57,
+    289–300.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "segment": ["x", "y", "x", "y", "y"], "N": [4, 4, 6, 6, 6]})
+    >>> d = segment_differences(df, "y", "segment", strata="stratum", fpc="N")
+    >>> d[["segment", "difference", "p_value", "p_adjusted"]].round(4).values.tolist()
+    [['x', -3.1667, 0.0337, 0.0674], ['y', 3.1667, 0.0337, 0.0674]]
     """
     if compare not in ("rest", "pairs"):
         raise ValueError(f"compare must be 'rest' or 'pairs', not {compare!r}")
@@ -255,14 +419,37 @@ def eb_shrink(estimates: np.ndarray | pd.Series, variances: np.ndarray | pd.Seri
     ``τ̂² = max(0, [Σ_m (y_m − ȳ)² − (1 − 1/M) Σ_m v_m] / (M − 1))``.
     ``μ̂ = Σ y_m / (v_m + τ̂²) / Σ 1 / (v_m + τ̂²)``; shrinkage ``B_m = v_m / (v_m + τ̂²)``;
     posterior mean ``θ̂_m = μ̂ + (1 − B_m)(y_m − μ̂)``, posterior variance
-    ``(1 − B_m) v_m + B_m² V(μ̂)`` with ``V(μ̂) = 1 / Σ 1/(v_m + τ̂²)`` (τ̂² plugged in;
-    Efron & Morris 1975, Morris 1983). With τ̂² = 0 every unit is pulled fully to μ̂ and
-    the units are indistinguishable (equal rank).
-    Returns dict of arrays: shrunk, post_se, B, and scalars mu, tau2.
+    ``(1 − B_m) v_m + B_m² V(μ̂)`` with ``V(μ̂) = 1 / Σ 1/(v_m + τ̂²)`` (τ̂² plugged in).
+    With τ̂² = 0 every unit is pulled fully to μ̂ and the units are indistinguishable.
 
-    Example: y = (60, 80, 100), v = (100, 100, 100) → Σ(y − ȳ)² = 800, τ̂² = (800 −
-    200)/2 = 300, B = 0.25, shrunk = (65, 80, 95), posterior SD sqrt(75 + 0.25² · 400/3)
-    (test_survey_compare).
+    Parameters
+    ----------
+    estimates : array
+        The unit means ``y_m`` (at least 3, finite).
+    variances : array
+        Their sampling variances ``v_m`` (finite, ≥ 0).
+
+    Returns
+    -------
+    dict
+        Arrays ``shrunk``, ``post_se``, ``B`` and scalars ``mu``, ``tau2``.
+
+    References
+    ----------
+    Efron, B. & Morris, C. (1975). Data analysis using Stein's estimator and its
+    generalizations. *J. American Statistical Association* 70, 311–319.
+    Morris, C. N. (1983). Parametric empirical Bayes inference: theory and applications.
+    *J. American Statistical Association* 78, 47–55.
+
+    Examples
+    --------
+    ``Σ(y − ȳ)² = 800``, ``τ̂² = (800 − 200)/2 = 300``, ``B = 100/400 = 0.25``:
+
+    >>> eb = eb_shrink(np.array([60.0, 80.0, 100.0]), np.array([100.0, 100.0, 100.0]))
+    >>> eb["shrunk"].tolist(), float(eb["tau2"]), eb["B"].tolist()
+    ([65.0, 80.0, 95.0], 300.0, [0.25, 0.25, 0.25])
+    >>> round(float(eb["post_se"][0]), 4)  # sqrt(75 + 0.25² · 400/3)
+    9.1287
     """
     y = np.asarray(estimates, dtype=float)
     v = np.asarray(variances, dtype=float)
@@ -300,8 +487,44 @@ def manager_league(
     ``s² = Σ_m Σ_i w_i (y_i − y_m)² / Σ w × N/(N − M)`` and Kish's effective size
     ``n*_m = (Σ w)² / Σ w²`` (= n_m unweighted), pooled because a manager's own variance
     on three answers is itself noise. Then :func:`eb_shrink`: managers with few answers are
-    pulled most towards the mean. Ranked by the shrunk value (1 = best); ``rank_raw`` for
-    comparison. Rows with a missing ``var`` are excluded and counted in ``n_missing``.
+    pulled most towards the mean. Rows with a missing ``var`` are excluded and counted.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent.
+    var : str
+        The column to rank on.
+    manager : str, default "manager_id"
+        The manager column (missing values are an error).
+    weight : str, optional
+        Column of weights.
+    level : float, default 0.95
+        Confidence level of the posterior intervals (normal).
+
+    Returns
+    -------
+    DataFrame
+        Ranked by the shrunk value (1 = best): manager, n, n_missing, raw_mean, raw_se,
+        shrunk, post_se, shrinkage, ci_low, ci_high, rank, rank_raw; ``attrs`` mu, tau2,
+        s2.
+
+    References
+    ----------
+    Morris, C. N. (1983). *J. American Statistical Association* 78, 47–55.
+    Kish, L. (1965). *Survey Sampling*. Wiley (effective sample size).
+
+    Examples
+    --------
+    Within-manager variance 25 on 3 answers each (``v = 25/3``), ``τ̂² = (200 − ⅔ · 25)/2``:
+
+    >>> df = pd.DataFrame({"manager_id": list("aaabbbccc"),
+    ...                    "index": [80, 85, 90, 70, 75, 80, 90, 95, 100]})
+    >>> lg = manager_league(df, "index")
+    >>> lg[["manager_id", "raw_mean", "rank"]].values.tolist()
+    [['c', 95.0, 1], ['a', 85.0, 2], ['b', 75.0, 3]]
+    >>> round(float(lg.attrs["tau2"]), 3), lg["shrunk"].round(3).tolist()
+    (91.667, [94.167, 85.0, 75.833])
     """
     for c in [var, manager] + ([weight] if weight else []):
         if c not in df.columns:

@@ -30,17 +30,30 @@ Defaults follow R:
   ``s² = n/(n−1) · Σ w (y − ȳ)² / Σ w`` (``svyvar``) and ``N̂ = Σ w`` (simple random sampling
   WITHOUT replacement of the same size).
 
-Example (R's ``apistrat``, reproduced in the tests)::
+The sampling frame and the weights of a wave (``N_h / n_h``, ``fpc = N_h``) are built by
+:mod:`lean_analysis.survey.sampling`, which imports this module (not the reverse).
 
-    >>> est = design_mean(apistrat, "api00", weight="pw", strata="stype", fpc="fpc")
-    >>> round(est.estimate, 2), round(est.se, 4)
-    (662.29, 9.4089)
+Example: a stratified random sample, stratum A with 4 customers of whom 2 answered and B
+with 6 of whom 3 answered (weights ``N_h / n_h`` = 2 from the fpc):
+
+>>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+...                    "N": [4, 4, 6, 6, 6]})
+>>> est = design_mean(df, "y", strata="stratum", fpc="N")
+>>> round(est.estimate, 4), round(est.se, 4)
+(4.4, 0.5657)
+
+R's ``apistrat`` (``svymean(~api00, dstrat)`` = 662.29, SE 9.4089) and ``apiclus1`` are
+reproduced in ``tests/test_survey_design.py``.
+
+References
+----------
+Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley.
+Lumley, T. R package ``survey``: ``svydesign``, ``svymean``, ``svyby``, ``svyciprop``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -56,12 +69,6 @@ __all__ = [
     "design_share",
     "design_by",
     "design_difference",
-    "stratified_weights",
-    "strata_table",
-    "SurveySample",
-    "population_frame",
-    "weighted_sample",
-    "select_waves",
 ]
 
 LONELY_PSU = ("fail", "remove", "adjust")
@@ -396,18 +403,82 @@ def design_mean(
     ci_df: str | float | None = None,
     lonely_psu: str = "fail",
 ) -> DesignEstimate:
-    """Design-based mean of ``var`` with linearised SE (R ``svymean``), CI and design effect.
+    """Design-based mean of ``var`` with its linearised SE, interval and design effect
+    (R ``svymean``).
 
     ``ȳ = Σ w y / Σ w``; ``V(ȳ) = Σ_h (1 − n_h/N_h) n_h/(n_h−1) Σ_j (z_hj − z̄_h)²`` with
-    ``z_i = w_i (y_i − ȳ) / Σ w`` summed over PSU ``j`` (module docstring; Lumley 2010).
-    Missing values of ``var`` are excluded as a domain (R ``na.rm=TRUE``; the design keeps
-    every PSU) and counted in ``n_missing``. CI: ``ȳ ± z_{(1+level)/2} SE`` as R's
-    ``confint(svymean(...))`` (normal); ``ci_df="design"`` for t on ``degf``.
+    ``z_i = w_i (y_i − ȳ) / Σ w`` summed over PSU ``j`` (module docstring). Missing values
+    of ``var`` are excluded as a domain (R ``na.rm=TRUE``; the design keeps every PSU) and
+    counted in ``n_missing``. Interval ``ȳ ± q SE`` with the normal quantile by default.
 
-    Example (R ``survey``'s ``apistrat``, checked by ``tests/test_survey_design.py``)::
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    var : str
+        The numeric (or bool) column to average.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile: None or "normal" the normal
+        quantile (R's ``confint(svymean(...))``), "design" Student's t on the design
+        degrees of freedom (``degf``), or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU: raise, let it contribute nothing, or centre it at the mean
+        of all PSU totals (:class:`Design`).
 
-        >>> design_mean(apistrat, "api00", weight="pw", strata="stype", fpc="fpc")
-        DesignEstimate(estimate=662.287…, se=9.4089…, ...)
+    Returns
+    -------
+    DesignEstimate
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``; ``n`` respondents used; ``deff`` the
+        design effect against simple random sampling without replacement (R
+        ``deff=TRUE``); ``df`` = PSUs − strata (R ``degf``); ``n_missing``; ``pop_size`` =
+        ``Σ w``.
+
+    See Also
+    --------
+    design_means : several variables in one pass.
+    design_by : domain means.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    Stratum A: 4 customers, 2 answered (y = 1, 3); stratum B: 6 customers, 3 answered
+    (y = 4, 6, 8); every weight is ``N_h / n_h`` = 2. By hand, ``ȳ = (2·4 + 2·18) / 10 =
+    4.4`` and the textbook stratified variance ``Σ_h (N_h/N)² (1 − n_h/N_h) s²_h / n_h =
+    0.16 · 0.5 · 2/2 + 0.36 · 0.5 · 4/3 = 0.32``:
+
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> est = design_mean(df, "y", strata="stratum", fpc="N")
+    >>> round(est.estimate, 4), round(est.se ** 2, 4), round(est.se, 4)
+    (4.4, 0.32, 0.5657)
+    >>> round(est.ci_low, 3), round(est.ci_high, 3), est.n, est.df, est.pop_size
+    (3.291, 5.509, 5, 3, 10.0)
+
+    The same with the weights given (R ``svydesign(id=~1, strata=~stratum, weights=~w,
+    fpc=~N)``):
+
+    >>> round(design_mean(df.assign(w=2.0), "y", weight="w", strata="stratum",
+    ...                   fpc="N").se, 4)
+    0.5657
     """
     d = _design(data, weight, strata, psu, fpc, lonely_psu)
     y = _column(d, var)
@@ -506,8 +577,58 @@ def design_means(
     ci_df: str | float | None = None,
     lonely_psu: str = "fail",
 ) -> pd.DataFrame:
-    """:func:`design_mean` of several variables in one pass: one row per variable with the
-    columns of :class:`DesignEstimate` (``variable`` first)."""
+    """:func:`design_mean` of several variables in one pass.
+
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    vars : list of str
+        The numeric columns.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile: None or "normal" the normal
+        quantile (R's ``confint(svymean(...))``), "design" Student's t on the design
+        degrees of freedom (``degf``), or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU: raise, let it contribute nothing, or centre it at the mean
+        of all PSU totals (:class:`Design`).
+
+    Returns
+    -------
+    DataFrame
+        One row per variable with the fields of :class:`DesignEstimate`, ``variable``
+        first.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> est = design_means(df, ["y", "ok"], strata="stratum", fpc="N")
+    >>> est[["variable", "estimate", "se"]].round(4)
+      variable  estimate      se
+    0        y       4.4  0.5657
+    1       ok       0.6  0.2000
+    """
     d = _design(data, weight, strata, psu, fpc, lonely_psu)
     vs = _as_list(vars)
     y = np.column_stack([_column(d, v) for v in vs])
@@ -537,12 +658,70 @@ def design_share(
     ``expit(logit p̂ ± t_{degf} · SE(p̂) / (p̂(1 − p̂)))`` (the intercept-only
     quasi-binomial ``svyglm``; its sandwich SE on the logit scale is exactly this).
     ``method="wilson"``: Wilson's score interval on the effective sample size
-    ``p̂(1−p̂)/SE²`` (design-effect adjusted; Kott & Carr 1997), normal quantile.
-    Missing values are excluded as a domain and counted. ``ci_df`` overrides the t df of the
-    logit interval ("normal" for a normal quantile).
+    ``p̂(1−p̂)/SE²`` (design-effect adjusted; Kott & Carr 1997), normal quantile. At
+    ``p̂`` = 0 or 1 both use Wilson's interval on ``n``. Missing values are excluded as a
+    domain and counted.
 
-    Example: 3 of 4 equally weighted respondents satisfied (SRS, no fpc) → p̂ = 0.75,
-    SE = sqrt(p̂(1−p̂)/(n−1)) = 0.25 (test_survey_design).
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    var : str
+        A 0/1 or bool column (missing allowed); any other value raises ``ValueError``.
+    method : {"logit", "wilson"}, default "logit"
+        The interval.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the logit interval's t quantile: None (default) or "design"
+        the design df ``degf`` (as R), "normal" the normal quantile, or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU (:class:`Design`).
+
+    Returns
+    -------
+    DesignEstimate
+        As :func:`design_mean`, ``method`` naming the interval.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2, §3.
+    Lumley, T. R package ``survey``: ``svyciprop(method="logit")``.
+    Kott, P. S. & Carr, D. A. (1997). Developing an estimation strategy for a pesticide
+    data program. *J. Official Statistics* 13(4), 367–383.
+
+    Examples
+    --------
+    3 of 5 answered yes, one in stratum A and two in B: ``p̂ = (2 + 4)/10 = 0.6``,
+    ``V = 0.16 · 0.5 · 0.5/2 + 0.36 · 0.5 · (1/3)/3 = 0.04`` and the logit interval uses
+    ``t`` on 5 − 2 = 3 df:
+
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> p = design_share(df, "ok", strata="stratum", fpc="N")
+    >>> round(p.estimate, 4), round(p.se, 4), p.df
+    (0.6, 0.2, 3)
+    >>> round(p.ci_low, 4), round(p.ci_high, 4)
+    (0.0956, 0.9551)
+
+    Three of four equally weighted respondents (SRS, no fpc): ``SE = sqrt(p̂(1 − p̂)/(n −
+    1)) = 0.25``:
+
+    >>> round(design_share(pd.DataFrame({"s": [1, 1, 1, 0]}), "s").se, 4)
+    0.25
     """
     d = _design(data, weight, strata, psu, fpc, lonely_psu)
     y = _bool_column(d, var)
@@ -589,16 +768,73 @@ def design_by(
     ci_df: str | float | None = None,
     lonely_psu: str = "fail",
 ) -> pd.DataFrame:
-    """Domain estimates (R ``svyby(~var, ~by, design, svymean)``), one row per level of ``by``.
+    """Domain estimates (R ``svyby(~var, ~by, design, svymean)``), one row per level of
+    ``by``.
 
     Each domain's mean is the ratio over the domain's rows, but its variance comes from the
     influence values of the WHOLE design (zero outside the domain), so every stratum keeps
     its ``n_h`` sampled PSUs and fpc: the correct domain variance (Lumley 2010 §2.4), not
-    that of a naively subset design. ``stat="share"`` gives shares of a 0/1 column with
-    the ``method`` interval. ``var`` may be a list: one row per level and variable.
+    that of a naively subset design.
 
-    Columns: the ``by`` columns, ``variable``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
-    ``n``, ``n_missing``, ``deff``, ``df``, ``pop_size``.
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents, one row each, or a :class:`Design` built on them (then ``weight``,
+        ``strata``, ``psu`` and ``fpc`` must be None).
+    weight : str, optional
+        Column of sampling weights (positive). Without it the weights are ``N_h / n_h``
+        from ``fpc`` (as R), else 1.
+    strata : str or list of str, optional
+        Column(s) whose combinations are the strata; None: one stratum.
+    psu : str, optional
+        Column of the primary sampling units, nested in the strata; None: each row is its
+        own PSU.
+    fpc : str, optional
+        Column of the stratum's population size ``N_h`` (values ≤ 1 are sampling
+        fractions); None: no finite population correction.
+    var : str or list of str
+        The column(s) to estimate; a list gives one row per level and variable.
+    by : str or list of str
+        The domain column(s) (missing values are an error).
+    stat : {"mean", "share"}, default "mean"
+        Means (:func:`design_mean`) or shares of a 0/1 column (:func:`design_share`).
+    method : {"logit", "wilson"}, default "logit"
+        The interval of a share.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile: None or "normal" the normal
+        quantile (R's ``confint(svymean(...))``), "design" Student's t on the design
+        degrees of freedom (``degf``), or that number.
+    lonely_psu : {"fail", "remove", "adjust"}, default "fail"
+        A stratum with one PSU: raise, let it contribute nothing, or centre it at the mean
+        of all PSU totals (:class:`Design`).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``variable``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
+        ``n``, ``deff``, ``df`` (PSUs − strata that contain the domain), ``n_missing``,
+        ``pop_size``, ``method``, ``level``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    Domain ``x`` holds one respondent of each stratum (y = 1 and 4): ``ȳ_x = 2.5`` with
+    ``V = 0.75²``, although a naively subset design would have one PSU per stratum:
+
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> dom = design_by(df, "y", "segment", strata="stratum", fpc="N")
+    >>> dom[["segment", "estimate", "se", "n", "df"]].round(4)
+      segment  estimate      se  n  df
+    0       x    2.5000  0.7500  2   0
+    1       y    5.6667  0.8127  3   1
     """
     if stat not in ("mean", "share"):
         raise ValueError(f"stat must be 'mean' or 'share', not {stat!r}")
@@ -625,10 +861,47 @@ def design_difference(
     level: float = 0.95,
     ci_df: str | float | None = None,
 ) -> dict:
-    """Difference of the domain means ``ȳ_a − ȳ_b`` in ONE design, with the covariance of
-    the two estimates: ``V = V(Σ_i (z^a_i − z^b_i))`` on the design (Lumley 2010 §2.4,
-    ``svycontrast`` of an ``svyby``). Returns estimate, se, ci_low, ci_high, z, p_value
-    (two-sided, normal), n_a, n_b.
+    """Difference of two domain means ``ȳ_a − ȳ_b`` in ONE design, with the covariance of
+    the two estimates.
+
+    ``V = V(Σ_i (z^a_i − z^b_i))`` on the design, ``z^a`` and ``z^b`` the domains'
+    influence values (Lumley 2010 §2.4, ``svycontrast`` of an ``svyby``); two-sided normal
+    test.
+
+    Parameters
+    ----------
+    data : DataFrame or Design
+        The respondents (a DataFrame is a simple random sample with equal weights) or a
+        :class:`Design`.
+    var : str
+        The numeric column.
+    domain_a, domain_b : array of bool
+        The two domains, one value per row.
+    level : float, default 0.95
+        Confidence level of the interval.
+    ci_df : None, "normal", "design" or float, optional
+        Degrees of freedom of the interval's quantile (see :func:`design_mean`).
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``p_value`` (two-sided,
+        normal), ``n_a``, ``n_b``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, §2.2–2.4.
+    Lumley, T. R package ``survey``: ``svymean``, ``confint``, ``svyby``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"stratum": ["A", "A", "B", "B", "B"], "y": [1, 3, 4, 6, 8],
+    ...                    "ok": [0, 1, 1, 1, 0], "segment": ["x", "y", "x", "y", "y"],
+    ...                    "N": [4, 4, 6, 6, 6]})
+    >>> d = Design(df, strata="stratum", fpc="N")
+    >>> r = design_difference(d, "y", df["segment"] == "y", df["segment"] == "x")
+    >>> round(r["estimate"], 4), round(r["se"], 4), round(r["p_value"], 4)
+    (3.1667, 1.491, 0.0337)
     """
     d = data if isinstance(data, Design) else Design(data)
     y = _column(d, var)
@@ -641,192 +914,3 @@ def design_difference(
     p = float(2 * stats.norm.sf(abs(zstat))) if se > 0 else math.nan
     return {"estimate": diff, "se": se, "ci_low": diff - q * se, "ci_high": diff + q * se,
             "z": zstat, "p_value": p, "n_a": int(r["n"][0]), "n_b": int(r["n"][1])}
-
-
-# --- weights for a stratified sample ------------------------------------------------------
-def strata_table(sample: pd.DataFrame, population: pd.DataFrame,
-                 strata: str | Sequence[str]) -> pd.DataFrame:
-    """Per stratum: population count ``N_h``, respondents ``n_h``, weight ``N_h / n_h``,
-    sampling fraction, and ``empty`` (a population stratum without respondents).
-
-    Raises when a respondent's stratum is absent from the population or ``n_h > N_h``.
-    """
-    cols = _as_list(strata)
-    for name, frame in (("sample", sample), ("population", population)):
-        for c in cols:
-            if c not in frame.columns:
-                raise KeyError(f"{name}: no column {c!r} (stratum)")
-            bad = frame[c].isna().to_numpy()
-            if bad.any():
-                rows = frame.index[bad][:5].tolist()
-                raise ValueError(f"{name}.{c}: {int(bad.sum())} missing value(s) (rows {rows}); "
-                                 "rule: every unit needs a stratum")
-    N = population.groupby(cols, observed=True).size().rename("N_h")
-    n = sample.groupby(cols, observed=True).size().rename("n_h")
-    tab = pd.concat([N, n], axis=1).fillna(0).astype({"N_h": int, "n_h": int})
-    unknown = tab[tab["N_h"] == 0]
-    if len(unknown):
-        raise ValueError(f"sample: stratum {unknown.index[0]!r} ({int(unknown['n_h'].iloc[0])} "
-                         "respondents) has no population units; rule: respondents belong to the "
-                         "population")
-    over = tab[tab["n_h"] > tab["N_h"]]
-    if len(over):
-        raise ValueError(f"sample: stratum {over.index[0]!r} has {int(over['n_h'].iloc[0])} "
-                         f"respondents but only {int(over['N_h'].iloc[0])} population units; "
-                         "rule: n_h ≤ N_h")
-    tab["weight"] = np.where(tab["n_h"] > 0, tab["N_h"] / tab["n_h"].where(tab["n_h"] > 0), np.nan)
-    tab["fraction"] = tab["n_h"] / tab["N_h"]
-    tab["empty"] = tab["n_h"] == 0
-    return tab.reset_index()
-
-
-def stratified_weights(
-    sample: pd.DataFrame,
-    population: pd.DataFrame,
-    strata: str | Sequence[str],
-    weight_col: str = "weight",
-    fpc_col: str = "fpc",
-    on_empty: str = "raise",
-) -> pd.DataFrame:
-    """Weights and fpc for a stratified random sample from population counts per stratum.
-
-    ``w_i = N_h / n_h`` and ``fpc_i = N_h`` for a respondent in stratum ``h`` (``N_h``
-    population units, e.g. active customers per area × tier band; ``n_h`` respondents).
-    Returns a copy of ``sample`` with ``weight_col`` and ``fpc_col`` added. A population
-    stratum without respondents cannot be represented: ``on_empty="raise"`` (default) says
-    which; ``"warn"`` proceeds with a warning (the estimate then covers only the strata with
-    respondents).
-
-    Example: 2 of 10 urban and 3 of 6 rural customers answered → urban weight 5, rural 2
-    (test_survey_design).
-    """
-    if on_empty not in ("raise", "warn"):
-        raise ValueError(f"on_empty must be 'raise' or 'warn', not {on_empty!r}")
-    cols = _as_list(strata)
-    tab = strata_table(sample, population, cols)
-    empty = tab[tab["empty"]]
-    if len(empty):
-        msg = (f"population strata without respondents: "
-               f"{empty[cols].astype(str).agg('/'.join, axis=1).tolist()} "
-               f"({int(empty['N_h'].sum())} population units not represented)")
-        if on_empty == "raise":
-            raise ValueError(msg + "; pass on_empty='warn' to estimate over the other strata")
-        warnings.warn(msg, stacklevel=2)
-    m = sample[cols].merge(tab[[*cols, "N_h", "weight"]], on=cols, how="left")
-    out = sample.copy()
-    out[weight_col] = m["weight"].to_numpy()
-    out[fpc_col] = m["N_h"].to_numpy(dtype=float)
-    return out
-
-
-# --- the wave's frame and its weighted respondents --------------------------------------
-CUSTOMER_COLUMNS = ("area", "tier", "format", "manager_id", "is_modern_terminal")
-
-
-@dataclass
-class SurveySample:
-    """The respondents of one wave with design weights, and the frame they represent."""
-
-    data: pd.DataFrame  # respondents + customer columns + tier_band + weight + fpc
-    population: pd.DataFrame  # the frame: customers active on the first day of the wave
-    strata: pd.DataFrame  # strata_table: N_h, n_h, weight, fraction, empty
-    strata_cols: list[str]
-    wave: str
-    excluded: dict  # reason -> number of respondents left out
-
-    def design(self, lonely_psu: str = "fail") -> Design:
-        """R's ``svydesign(id=~1, strata=~area+tier_band, weights=~weight, fpc=~fpc)``."""
-        return Design(self.data, weight="weight", strata=self.strata_cols, fpc="fpc",
-                      lonely_psu=lonely_psu, table="survey_responses")
-
-
-def population_frame(customers: pd.DataFrame, wave: str) -> pd.DataFrame:
-    """Customers active on the first day of the wave month (``active_from ≤ day`` and
-    ``active_to`` empty or ``≥ day``), with ``tier_band`` (config.TIER_BANDS) added."""
-    from lean_analysis.config import tier_band
-
-    day = pd.Timestamp(f"{wave}-01")
-    start = pd.to_datetime(customers["active_from"])
-    end = pd.to_datetime(customers["active_to"])
-    ok = (start <= day) & (end.isna() | (end >= day))
-    out = customers[ok.to_numpy()].copy()
-    out["tier_band"] = out["tier"].map(tier_band)
-    return out.reset_index(drop=True)
-
-
-def weighted_sample(
-    responses: pd.DataFrame,
-    customers: pd.DataFrame,
-    wave: str,
-    strata: Sequence[str] = ("area", "tier_band"),
-    on_empty: str = "raise",
-) -> SurveySample:
-    """The wave's respondents joined to their customer (area, tier, tier band, format,
-    manager …) with stratified weights from the frame's counts per stratum
-    (:func:`stratified_weights`, ``w = N_h / n_h``, ``fpc = N_h``).
-
-    ``responses`` (raw or scored) must have ``wave`` and ``customer_id``. A respondent whose
-    customer is unknown is an error; one whose customer is not in the wave's frame (not
-    active on the first day of the wave month) is left out and counted in
-    ``excluded["not_in_frame"]``.
-    """
-    for c in ("wave", "customer_id"):
-        if c not in responses.columns:
-            raise KeyError(f"survey_responses: no column {c!r}")
-    resp = responses[responses["wave"].astype(str) == str(wave)]
-    if resp.empty:
-        raise ValueError(f"survey_responses.wave: no responses in wave {wave!r}")
-    dup = resp["customer_id"].duplicated()
-    if dup.any():
-        raise ValueError(f"survey_responses: customer {resp['customer_id'][dup].iloc[0]!r} "
-                         f"answers wave {wave!r} twice; rule: key (wave, customer_id) is unique")
-    known = resp["customer_id"].isin(customers["customer_id"])
-    if not known.all():
-        rows = resp.index[~known.to_numpy()][:5].tolist()
-        raise ValueError(f"survey_responses.customer_id: rows {rows} name customers not in "
-                         "customers; rule: references customers.customer_id")
-    pop = population_frame(customers, wave)
-    in_frame = resp["customer_id"].isin(pop["customer_id"])
-    cols = ["customer_id", *[c for c in CUSTOMER_COLUMNS if c in pop.columns], "tier_band"]
-    clash = [c for c in cols[1:] if c in resp.columns]
-    data = resp[in_frame.to_numpy()].drop(columns=clash).merge(
-        pop[cols], on="customer_id", how="left", validate="one_to_one")
-    data.index = resp.index[in_frame.to_numpy()]
-    data = stratified_weights(data, pop, list(strata), on_empty=on_empty)
-    return SurveySample(data=data, population=pop, strata=strata_table(data, pop, list(strata)),
-                        strata_cols=list(strata), wave=str(wave),
-                        excluded={"not_in_frame": int((~in_frame).sum())})
-
-
-def select_waves(responses: pd.DataFrame, period: str, wave: str = "",
-                 prev_wave: str = "") -> tuple[str, str | None]:
-    """The wave to report and the one to compare with.
-
-    ``wave`` empty: the latest wave in ``responses`` not after ``period`` (YYYY-MM);
-    ``prev_wave`` empty: the wave before it (None when there is none); ``"none"``: no
-    comparison. A wave that is not in the data is an error naming the waves present.
-    """
-    if "wave" not in responses.columns:
-        raise KeyError("survey_responses: no column 'wave'")
-    waves = sorted(responses["wave"].dropna().astype(str).unique())
-    if not waves:
-        raise ValueError("survey_responses: no responses")
-    if wave:
-        if wave not in waves:
-            raise ValueError(f"survey_responses.wave: no wave {wave!r} (have {waves})")
-        now = wave
-    else:
-        upto = [w for w in waves if w <= str(period)]
-        if not upto:
-            raise ValueError(f"survey_responses.wave: no wave up to {period} (have {waves})")
-        now = upto[-1]
-    if prev_wave == "none":
-        return now, None
-    if prev_wave:
-        if prev_wave not in waves:
-            raise ValueError(f"survey_responses.wave: no wave {prev_wave!r} (have {waves})")
-        if prev_wave >= now:
-            raise ValueError(f"prev_wave {prev_wave!r} is not before wave {now!r}")
-        return now, prev_wave
-    before = [w for w in waves if w < now]
-    return now, (before[-1] if before else None)

@@ -62,8 +62,30 @@ def _weighted_corr(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
 
 
 def subset_r2(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
-    """R² of every subset of predictors from the correlation matrices: for the subset coded by
-    the bits of ``m`` (bit ``j`` = predictor ``j``), ``R²(S) = r_S' R_SS⁻¹ r_S``."""
+    """R² of every subset of predictors, from the correlation matrices.
+
+    For the subset coded by the bits of ``m`` (bit ``j`` = predictor ``j``),
+    ``R²(S) = r_S' R_SS⁻¹ r_S``; at most :data:`MAX_PREDICTORS` predictors.
+
+    Parameters
+    ----------
+    rxx : ndarray, shape (p, p)
+        Correlation matrix of the predictors.
+    rxy : ndarray, shape (p,)
+        Correlations of the predictors with the outcome.
+
+    Returns
+    -------
+    ndarray, shape (2**p,)
+        ``R²`` of each subset, indexed by its bit code (0: the empty subset, R² = 0).
+
+    Examples
+    --------
+    >>> rxx = np.array([[1.0, 0.2], [0.2, 1.0]])
+    >>> rxy = np.array([0.5, 0.3])
+    >>> subset_r2(rxx, rxy).round(4).tolist()
+    [0.0, 0.25, 0.09, 0.2917]
+    """
     p = len(rxy)
     if p > MAX_PREDICTORS:
         raise ValueError(f"{p} predictors: exact Shapley needs 2^p regressions; at most "
@@ -77,12 +99,44 @@ def subset_r2(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
 
 
 def lmg(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
-    """Shapley/LMG shares of R² (Lindeman, Merenda & Gold 1980; Grömping 2006):
+    """Shapley/LMG shares of R²: each predictor's increase in R² when added, averaged
+    over all orders of entry.
 
-    ``LMG_j = Σ_{S ⊆ P∖{j}} |S|! (p − |S| − 1)! / p! · [R²(S ∪ {j}) − R²(S)]``
+    ``LMG_j = Σ_{S ⊆ P∖{j}} |S|! (p − |S| − 1)! / p! · [R²(S ∪ {j}) − R²(S)]``, exactly
+    over the ``2^p`` subsets (:func:`subset_r2`). The shares sum to the full R².
 
-    i.e. the increase in R² from adding ``j``, averaged over all ``p!`` orders. Sums to the
-    full R². Two predictors: ``LMG_1 = (r_1² + R² − r_2²) / 2`` (test_survey_drivers).
+    Parameters
+    ----------
+    rxx : ndarray, shape (p, p)
+        Correlation matrix of the predictors.
+    rxy : ndarray, shape (p,)
+        Correlations of the predictors with the outcome.
+
+    Returns
+    -------
+    ndarray, shape (p,)
+        The R² part of each predictor.
+
+    References
+    ----------
+    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
+    Multivariate Analysis*. Scott, Foresman.
+    Grömping, U. (2006). Relative importance for linear regression in R: the package
+    relaimpo. *J. Statistical Software* 17(1).
+    Shapley, L. S. (1953). A value for n-person games. *Contributions to the Theory of
+    Games* II, 307–317.
+
+    Examples
+    --------
+    Two predictors: ``R² = (0.25 + 0.09 − 2 · 0.5 · 0.3 · 0.2) / (1 − 0.04) = 0.2917`` and
+    ``LMG_1 = (r_1² + R² − r_2²) / 2``:
+
+    >>> rxx = np.array([[1.0, 0.2], [0.2, 1.0]])
+    >>> rxy = np.array([0.5, 0.3])
+    >>> lmg(rxx, rxy).round(4).tolist()
+    [0.2258, 0.0658]
+    >>> round(float(lmg(rxx, rxy).sum()), 4)
+    0.2917
     """
     p = len(rxy)
     r2 = subset_r2(rxx, rxy)
@@ -100,10 +154,41 @@ def lmg(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
 
 
 def relative_weights(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
-    """Johnson's (2000) relative weights: with ``R_xx = Q Λ Q'`` and ``Λ* = Q Λ^{1/2} Q'``
-    (the correlations of the predictors with their closest orthogonal counterparts ``Z``),
-    ``β = Λ*⁻¹ r_xy`` (the regression of y on Z) and ``ε_j = Σ_k Λ*_jk² β_k²``. Sums to R².
-    For uncorrelated predictors ``ε_j = r_j²``."""
+    """Johnson's relative weights: R² split through the orthogonal counterparts of the
+    predictors.
+
+    With ``R_xx = Q Λ Q'`` and ``Λ* = Q Λ^{1/2} Q'`` (the correlations of the predictors
+    with their closest orthogonal counterparts ``Z``), ``β = Λ*⁻¹ r_xy`` (the regression of
+    y on Z) and ``ε_j = Σ_k Λ*_jk² β_k²``. Sums to R²; for uncorrelated predictors
+    ``ε_j = r_j²``.
+
+    Parameters
+    ----------
+    rxx : ndarray, shape (p, p)
+        Correlation matrix of the predictors.
+    rxy : ndarray, shape (p,)
+        Correlations of the predictors with the outcome.
+
+    Returns
+    -------
+    ndarray, shape (p,)
+        The relative weight (R² part) of each predictor.
+
+    References
+    ----------
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
+    predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
+    1–19.
+
+    Examples
+    --------
+    >>> relative_weights(np.eye(2), np.array([0.5, 0.3])).round(4).tolist()
+    [0.25, 0.09]
+    >>> rxx = np.array([[1.0, 0.2], [0.2, 1.0]])
+    >>> rxy = np.array([0.5, 0.3])
+    >>> round(float(relative_weights(rxx, rxy).sum()), 4)
+    0.2917
+    """
     evals, evecs = np.linalg.eigh(rxx)
     evals = np.clip(evals, 0, None)
     lam = evecs @ np.diag(np.sqrt(evals)) @ evecs.T
@@ -120,12 +205,51 @@ def driver_importance(
 ) -> DriverResult:
     """Relative importance of ``predictors`` (e.g. the dimension scores) for ``outcome``.
 
-    ``method="shapley"`` (alias "lmg"): :func:`lmg`; ``"relative_weights"``:
-    :func:`relative_weights`. Both decompose the R² of the linear regression of ``outcome``
-    on all predictors (computed from the (``weight``-weighted) correlation matrix on the
-    complete cases; rows with any missing value are excluded and counted). ``share`` =
-    importance / R²; ``rank`` 1 = most important; ``r`` the zero-order correlation with the
-    outcome; ``beta`` the standardised regression coefficient.
+    Both methods decompose the R² of the linear regression of ``outcome`` on all
+    predictors, computed from the (``weight``-weighted) correlation matrix on the complete
+    cases; rows with any missing value are excluded and counted.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent.
+    outcome : str, default "overall"
+        The outcome column (e.g. ``overall_score``).
+    predictors : list of str, optional
+        The predictor columns; None: every other numeric column.
+    method : {"shapley", "lmg", "relative_weights"}, default "shapley"
+        :func:`lmg` ("lmg" is an alias of "shapley") or :func:`relative_weights`.
+    weight : str, optional
+        Column of weights for the correlations.
+
+    Returns
+    -------
+    DriverResult
+        ``table`` (predictor, ``importance`` = R² part, ``share`` = importance / R²,
+        ``r`` zero-order correlation, ``beta`` standardised coefficient, ``rank`` 1 = most
+        important), ``r2``, ``method``, ``outcome``, ``n``, ``n_excluded``.
+
+    References
+    ----------
+    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
+    Multivariate Analysis*. Scott, Foresman.
+    Grömping, U. (2006). Relative importance for linear regression in R: the package
+    relaimpo. *J. Statistical Software* 17(1).
+    Shapley, L. S. (1953). A value for n-person games. *Contributions to the Theory of
+    Games* II, 307–317.
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
+    predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
+    1–19.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x1": [1, 2, 3, 4, 5, 6], "x2": [2, 1, 4, 3, 6, 5],
+    ...                    "y": [1, 3, 2, 5, 4, 6]})
+    >>> res = driver_importance(df, "y", ["x1", "x2"])
+    >>> round(res.r2, 4), res.table["importance"].round(4).tolist()
+    (0.981, [0.7648, 0.2162])
+    >>> res.table["rank"].tolist(), res.n
+    ([1, 2], 6)
     """
     if method not in ("shapley", "lmg", "relative_weights"):
         raise ValueError(f"method must be 'shapley', 'lmg' or 'relative_weights', not {method!r}")
@@ -163,14 +287,40 @@ def driver_importance(
 
 def ipa_table(importance: pd.Series | DriverResult, performance: pd.Series,
               split: str = "mean") -> pd.DataFrame:
-    """Importance–performance analysis (Martilla & James 1977).
+    """Importance–performance analysis: each dimension's importance against its score.
 
-    ``importance``: share of R² per dimension (a Series or a :class:`DriverResult`);
-    ``performance``: the dimension scores (0–100). Each axis is split at its ``mean`` (or
-    ``median``) over the dimensions; quadrants: ``fix_first`` (importance above, performance
-    below: "concentrate here"), ``keep_up`` (both above), ``low_priority`` (both below),
-    ``possible_overkill`` (importance below, performance above). ``priority`` orders the
-    rows: fix_first first, then keep_up, low_priority, possible_overkill, each by importance.
+    Each axis is split at its ``mean`` (or ``median``) over the dimensions; quadrants:
+    ``fix_first`` (importance above, performance below: "concentrate here"), ``keep_up``
+    (both above), ``low_priority`` (both below), ``possible_overkill`` (importance below,
+    performance above). A value equal to the cut counts as above.
+
+    Parameters
+    ----------
+    importance : Series or DriverResult
+        Share of R² per dimension (a :class:`DriverResult` gives its ``share``).
+    performance : Series
+        The dimension scores (0–100), indexed by dimension.
+    split : {"mean", "median"}, default "mean"
+        Where each axis is cut.
+
+    Returns
+    -------
+    DataFrame
+        dimension, importance, performance, quadrant, ``fix_first``, ``priority`` (fix_first
+        first, then keep_up, low_priority, possible_overkill, each by importance); the cuts
+        in ``attrs["importance_cut"]`` and ``attrs["performance_cut"]``.
+
+    References
+    ----------
+    Martilla, J. A. & James, J. C. (1977). Importance-performance analysis. *J. Marketing*
+    41(1), 77–79.
+
+    Examples
+    --------
+    >>> ipa = ipa_table(pd.Series({"supply": 0.5, "delivery": 0.3, "market": 0.2}),
+    ...                 pd.Series({"supply": 70.0, "delivery": 90.0, "market": 80.0}))
+    >>> ipa[["dimension", "quadrant", "priority"]].values.tolist()
+    [['supply', 'fix_first', 1], ['delivery', 'possible_overkill', 2], ['market', 'possible_overkill', 3]]
     """
     if isinstance(importance, DriverResult):
         importance = importance.table.set_index("predictor")["share"]

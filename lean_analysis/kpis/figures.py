@@ -1,0 +1,59 @@
+"""The overview's published figures (``00_monthly_overview.metrics.json``), computed here and
+only formatted by the report: the scorecard's ``scorecard_<target>`` and the month's
+``month_<indicator>`` figures (declared in :data:`lean_analysis.targets.FIGURES`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from lean_analysis.targets import figure
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or bool(pd.isna(v))
+
+
+def scorecard_figures(sc: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``scorecard_<target>`` from :func:`lean_analysis.kpis.scorecard`: value (in the
+    target's unit), unit, definition, target, direction, status, span, source, the labels
+    of the targets file (empty when it gives none: the report then names the target),
+    reason, note, and ``order``, the position in the targets file (metrics.json sorts its
+    keys). The run index shows the figures with a ``target`` as the scorecard headline."""
+    out = {}
+    for i, (_, r) in enumerate(sc.iterrows()):
+        out[f"scorecard_{r['indicator']}"] = figure(
+            None if _missing(r["actual"]) else float(r["actual"]), str(r["unit"]),
+            str(r["definition"]), target=float(r["target"]), direction=str(r["direction"]),
+            status=str(r["status"]), span=str(r["span"]), source=str(r["source"]),
+            label_zh=str(r["label_zh"] or ""), label_en=str(r["label_en"] or ""),
+            reason=str(r["reason"]), note=str(r["note"]), order=i)
+    return out
+
+
+def headline_figures(head: pd.DataFrame,
+                     scores: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+    """``month_<indicator>`` from :func:`lean_analysis.kpis.headline`, each with its
+    previous-month and previous-year values; with ``scores``
+    (:func:`lean_analysis.kpis.manager_scores`) also the managers' mean test score of the
+    month."""
+    out = {}
+    if scores is not None and scores["score"].notna().any():
+        tested = scores["score"].dropna()
+        out["month_manager_test_mean"] = figure(
+            float(tested.mean()), "points", "mean of the month's manager test scores (0–100)",
+            n_tested=int(len(tested)))
+    for _, r in head.iterrows():
+        out[f"month_{r['indicator']}"] = figure(r["value"], r["unit"], r["definition"],
+                                                prev_month=r["prev_month"], prev_year=r["prev_year"],
+                                                mom=r["mom"], yoy=r["yoy"], change=r["change"])
+    return out
+
+
+def figures(scorecard: pd.DataFrame, head: pd.DataFrame,
+            scores: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+    """Every figure the monthly overview publishes: :func:`scorecard_figures` and
+    :func:`headline_figures`."""
+    return {**scorecard_figures(scorecard), **headline_figures(head, scores)}

@@ -1,0 +1,76 @@
+"""forecast.prepare / ForecastSpec shared by backtest and predict; predict by hand and as the
+backtest's last window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lean_analysis import forecast
+from lean_analysis.forecast.panel import weeks_in_month
+
+
+def panel(n=(40, 40, 21), seed=3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, k in enumerate(n):
+        t = np.arange(k)
+        ds = pd.date_range(end="2024-04-01", periods=k, freq="MS")
+        y = 50 + 10 * i + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, k)
+        parts.append(pd.DataFrame({"unique_id": f"p{i}", "ds": ds, "y": y * weeks_in_month(ds) / 4}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_prepare_resolves_models_once_for_both():
+    spec = forecast.prepare(["snaive", "ensemble", "manager"], season_length=12, level=[95, 80],
+                            calendar_adjust="weeks", festival_adjust=True)
+    assert isinstance(spec, forecast.ForecastSpec)
+    assert spec.names == ("snaive", "ensemble", "manager")
+    assert [s.name for s in spec.run] == ["snaive", "ets", "theta", "arima"]  # + members
+    assert spec.level == (80, 95) and spec.interval_columns == ["lo_80", "hi_80", "lo_95", "hi_95"]
+    # the festival regressor goes to arima and (festival_adjust) to ets and theta
+    assert {s.name for s in spec.run if s.uses_exog} == {"ets", "theta", "arima"}
+    assert forecast.prepare(["ets", "manager"], manager=False).names == ("ets",)
+    assert forecast.prepare(["ets"], manager=True).names == ("ets", "manager")
+    with pytest.raises(ValueError, match="strictly between 0 and 100"):
+        forecast.prepare(["ets"], level=[100])
+    with pytest.raises(ValueError, match="season_length"):
+        forecast.prepare(["ets"], season_length=0)
+    with pytest.raises(ValueError, match="calendar_adjust"):
+        forecast.prepare(["ets"], calendar_adjust="days")
+    with pytest.raises(NotImplementedError, match="engine"):
+        forecast.predict(panel(), models=["naive"], engine=object())
+
+
+def test_predict_seasonal_naive_per_order_week_by_hand():
+    s = panel((30,))
+    p = forecast.predict(s, models=["snaive"], h=2, level=[], calendar_adjust="weeks")
+    # 2021-11 … 2024-04: the next months are 2024-05 and 2024-06
+    # per week: the same month a year before ÷ its weeks, × the target month's weeks
+    y = s.set_index("ds")["y"]
+    want = []
+    for d in pd.to_datetime(["2024-05-01", "2024-06-01"]):
+        base = d - pd.DateOffset(years=1)
+        want.append(y[base] / weeks_in_month([base])[0] * weeks_in_month([d])[0])
+    assert p["ds"].tolist() == list(pd.to_datetime(["2024-05-01", "2024-06-01"]))
+    assert p["forecast"].tolist() == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("adjust", [dict(), dict(calendar_adjust="weeks", festival_adjust=True)])
+def test_predict_is_the_backtests_last_window(adjust):
+    """Both run on one spec: forecasting from the data up to a cutoff gives the backtest's
+    forecast at that cutoff (refit at every window, h = 1)."""
+    s = panel()
+    models = ["naive", "snaive", "ses", "ets", "theta", "arima", "ensemble"]
+    bt = forecast.backtest(s, models=models, h=1, n_windows=1, refit=True, level=[80], **adjust)
+    cutoff = bt["cutoff"].iloc[0]
+    p = forecast.predict(s[s["ds"] <= cutoff], models=models, h=1, level=[80], **adjust)
+    cols = ["unique_id", "ds", "model", "forecast", "lo_80", "hi_80"]
+    got = p[cols].sort_values(["unique_id", "model"]).reset_index(drop=True)
+    want = bt[cols].sort_values(["unique_id", "model"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+    # the 21-point series (20 up to the cutoff) is too short for ets, theta and arima in both
+    skipped = {(r["unique_id"], r["model"]) for r in p.attrs["skipped"]}
+    assert skipped == {("p2", m) for m in ("ets", "theta", "arima")}
+    assert skipped <= {(r["unique_id"], r["model"]) for r in bt.attrs["skipped"]}
