@@ -78,12 +78,16 @@ def backtest(tables: Tables, policy=("actual", "proportional", "demand", "demand
     allines = L.lines(tables, first - history, last)
     sup = L.supply_rows(tables, first, last)
     rows = []
+    unc = None
     for k in range(months):
         m = first + k
         cur = allines[allines["month"] == str(m)]
         hist = allines[(allines["month"] >= str(m - history)) & (allines["month"] < str(m))]
         need_unc = any(p in ("demand", "demand_fair") for p in pols)
-        unc = uncensor(tables, m - 1, months=history) if need_unc else None
+        # the NB fit only (what the policies use), from the lines read once, each month
+        # starting from the fit of the month before (the windows overlap)
+        unc = (uncensor(None, m - 1, months=history, lines=hist, estimate=False,
+                        start=None if unc is None else unc.params) if need_unc else None)
         slopes = tier_slope(hist)
         s_m = sup[sup["month"] == str(m)].groupby("product_id")["supply_qty"].sum()
         for pid, part in cur.groupby("product_id"):

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from lean_analysis import config
@@ -40,14 +41,40 @@ POLICIES = ("proportional", "demand", "demand_fair")
 TIERS = np.arange(1, 31)
 
 
+MILP_OPTIONS = {"time_limit": 20.0, "mip_rel_gap": 1e-6}
+
+
 def solve_caps(gain: np.ndarray, customers: np.ndarray, supply: float, floor=1,
-               min_served: np.ndarray | None = None) -> np.ndarray | None:
+               min_served: np.ndarray | None = None, options: dict | None = None,
+               method: str = "lp") -> np.ndarray | None:
     """Integer caps for tiers 1–30 maximising Σ_t Σ_{k ≤ c_t} gain[t, k−1].
 
     ``gain`` (30 × K): expected extra served cartons of the k-th carton of tier t's cap
     (n_t · P(D_t ≥ k)), non-increasing in k; ``customers`` n_t; ``floor`` a number or 30
     values; ``min_served`` optional lower bounds on Σ_k gain[t, k] x_{t,k}. Returns None when
     infeasible. Tiers without customers take the cap of the tier below (kept monotone).
+
+    Formulation: binaries x_{t,k} (the k-th carton of tier t's cap), c_t = Σ_k x_{t,k}, with
+    the *unit-wise* order constraints x_{t,k} ≥ x_{t,k+1} (caps fill in order) and
+    x_{t,k} ≤ x_{t+1,k} (the k-th carton of a tier implies it for every higher tier), which
+    give c_t ≤ c_{t+1}; without the supply row these are the constraints of a closure
+    problem, a network matrix (totally unimodular), so the LP relaxation is nearly integral
+    and HiGHS closes the gap at the root. (The earlier form c_t − c_{t+1} ≤ 0 on the sums
+    took ~0.45 s per solve on the county; this one a few ms.) Each carton k of tier t is
+    bounded by the supply: k ≤ S ÷ Σ_{t' ≥ t} n_{t'}, since every higher tier gets at least
+    as much.
+
+    ``method="milp"`` solves the 0–1 problem with HiGHS; ``options`` go to it (default
+    :data:`MILP_OPTIONS`: a 20 s time limit and a relative gap of 1e-6; a solution stopped
+    by the time limit is still feasible and is used). ``method="lp"`` (default) solves the
+    LP relaxation (~20 ms instead of ~0.5–1 s) and repairs it to integers: rounding every
+    x_{t,k} down keeps the supply row (n_t ≥ 0) and both order constraints (rounding down
+    is monotone) and the floors (integral bounds), so the result is *provably* feasible and
+    monotone; then, while supply is left, the best affordable raise (tier t to c_t + 1 and
+    every higher tier to at least that, ranked by expected cartons gained per carton of
+    cap) is added. With ``min_served`` the rounded solution may miss a tier's bound; then
+    the MILP is solved instead. On 30 random instances and the county backtest the repaired
+    LP is within 0.1 % of the MILP optimum (``benchmarks/bench_placement.py``).
     """
     gain_all = np.asarray(gain, float)
     T_all = gain_all.shape[0]
@@ -57,36 +84,80 @@ def solve_caps(gain: np.ndarray, customers: np.ndarray, supply: float, floor=1,
     out = np.zeros(T_all, int)
     if len(live) == 0:
         return np.round(floor_all).astype(int)
-    # increments worth less than 1e-6 carton never change the optimum: drop them
-    useful = np.flatnonzero((gain_all[live] > 1e-6).any(axis=0))
-    K = int(max(useful.max() + 1 if len(useful) else 1, floor_all.max(), 1))
-    gain = gain_all[live, :K]
-    if gain.shape[1] < K:
-        gain = np.pad(gain, ((0, 0), (0, K - gain.shape[1])))
     n = n_all[live]
     fl = floor_all[live]
     T = len(live)
-    nv = T * K  # x_{t,k} binary: the k-th carton of tier t's cap; c_t = Σ_k x_{t,k}
-    c = -gain.ravel()
-    rows, lo, hi = [], [], []
-    block = np.kron(np.eye(T), np.ones((1, K)))  # row t sums tier t's increments = c_t
-    if T > 1:
-        rows.append(block[:-1] - block[1:])  # c_t − c_{t+1} ≤ 0
-        lo += [-np.inf] * (T - 1)
-        hi += [0.0] * (T - 1)
-    rows.append((n[:, None] * np.ones((T, K))).ravel()[None, :])  # Σ n_t c_t ≤ S
-    lo.append(-np.inf)
-    hi.append(float(supply))
-    if min_served is not None:
-        rows.append(block * gain.ravel()[None, :])
-        lo += list(np.asarray(min_served, float)[live])
-        hi += [np.inf] * T
-    lb = (np.arange(K)[None, :] < fl[:, None]).astype(float).ravel()  # c_t ≥ floor_t
-    res = milp(c, constraints=LinearConstraint(np.vstack(rows), lo, hi), integrality=np.ones(nv),
-               bounds=Bounds(lb, 1))
-    if res.status != 0 or res.x is None:
+    if (n * fl).sum() > supply + 1e-9:
         return None
-    out[live] = np.round(res.x.reshape(T, K).sum(axis=1)).astype(int)
+    # the largest cap tier t can take: every tier above takes at least as much
+    above = np.cumsum(n[::-1])[::-1]
+    kcap = np.floor(float(supply) / above + 1e-9)
+    # increments worth less than 1e-6 carton never change the optimum: drop them
+    useful = np.flatnonzero((gain_all[live] > 1e-6).any(axis=0))
+    K = int(max(min(useful.max() + 1 if len(useful) else 1, kcap.max()), fl.max(), 1))
+    gain = gain_all[live, :K]
+    if gain.shape[1] < K:
+        gain = np.pad(gain, ((0, 0), (0, K - gain.shape[1])))
+    nv = T * K  # variable t*K + k
+    idx = np.arange(nv).reshape(T, K)
+    rows_i, cols_j, vals = [], [], []
+    r = 0
+    # x_{t,k+1} − x_{t,k} ≤ 0
+    a, b = idx[:, 1:].ravel(), idx[:, :-1].ravel()
+    m = len(a)
+    rows_i += [np.arange(r, r + m), np.arange(r, r + m)]
+    cols_j += [a, b]
+    vals += [np.ones(m), -np.ones(m)]
+    r += m
+    # x_{t,k} − x_{t+1,k} ≤ 0
+    a, b = idx[:-1, :].ravel(), idx[1:, :].ravel()
+    m = len(a)
+    rows_i += [np.arange(r, r + m), np.arange(r, r + m)]
+    cols_j += [a, b]
+    vals += [np.ones(m), -np.ones(m)]
+    r += m
+    n_order = r
+    lo = [np.full(n_order, -np.inf)]
+    hi = [np.zeros(n_order)]
+    # Σ n_t c_t ≤ S
+    rows_i.append(np.full(nv, r))
+    cols_j.append(idx.ravel())
+    vals.append(np.repeat(n, K))
+    lo.append([-np.inf])
+    hi.append([float(supply)])
+    r += 1
+    if min_served is not None:
+        rows_i.append(np.repeat(np.arange(r, r + T), K))
+        cols_j.append(idx.ravel())
+        vals.append(gain.ravel())
+        lo.append(np.asarray(min_served, float)[live])
+        hi.append(np.full(T, np.inf))
+        r += T
+    if method not in ("lp", "milp"):
+        raise ValueError(f"method {method!r} is not 'lp' or 'milp'")
+    A = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_j))),
+                         shape=(r, nv))
+    k1 = np.arange(1, K + 1)[None, :]
+    lb = (k1 <= fl[:, None]).astype(float).ravel()  # c_t ≥ floor_t
+    ub = (k1 <= np.maximum(kcap, fl)[:, None]).astype(float).ravel()
+    cons = LinearConstraint(A, np.concatenate(lo), np.concatenate(hi))
+    caps = None
+    if method == "lp":
+        res = milp(-gain.ravel(), constraints=cons, integrality=np.zeros(nv), bounds=Bounds(lb, ub))
+        if res.x is None or res.status != 0:
+            return None
+        caps = _repair(np.floor(res.x.reshape(T, K) + 1e-9).sum(axis=1).astype(int), gain, n,
+                       float(supply))
+        if min_served is not None and (served_of(gain, caps) <
+                                       np.asarray(min_served, float)[live] - 1e-9).any():
+            caps = None
+    if caps is None:
+        res = milp(-gain.ravel(), constraints=cons, integrality=np.ones(nv), bounds=Bounds(lb, ub),
+                   options=dict(MILP_OPTIONS if options is None else options))
+        if res.x is None or res.status not in (0, 1):
+            return None
+        caps = np.round(res.x.reshape(T, K)).sum(axis=1).astype(int)
+    out[live] = caps
     # tiers without customers: the cap of the tier below (or the floor); monotone, costs nothing
     prev = 0
     for t in range(T_all):
@@ -96,6 +167,47 @@ def solve_caps(gain: np.ndarray, customers: np.ndarray, supply: float, floor=1,
             out[t] = int(max(prev, floor_all[t]))
             prev = out[t]
     return out
+
+
+def served_of(gain: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Σ_{k ≤ c_t} gain[t, k−1] per row t (the expected served cartons of each tier)."""
+    cs = np.concatenate([np.zeros((gain.shape[0], 1)), np.cumsum(gain, axis=1)], axis=1)
+    return cs[np.arange(gain.shape[0]), np.minimum(caps, gain.shape[1])]
+
+
+def _repair(caps: np.ndarray, gain: np.ndarray, n: np.ndarray, supply: float) -> np.ndarray:
+    """The better of the greedy fills ranked by gain per carton and by gain (:func:`_fill`)."""
+    a = _fill(caps, gain, n, supply, by_ratio=True)
+    b = _fill(caps, gain, n, supply, by_ratio=False)
+    return a if served_of(gain, a).sum() >= served_of(gain, b).sum() else b
+
+
+def _fill(caps: np.ndarray, gain: np.ndarray, n: np.ndarray, supply: float,
+          by_ratio: bool = True) -> np.ndarray:
+    """Greedy fill of integer, monotone ``caps`` while supply is left (see :func:`solve_caps`):
+    each step raises tier t to c_t + 1 and every higher tier to at least that, the raise with
+    the most expected cartons per carton of cap (``by_ratio``) or the most expected cartons
+    that still fits; stays monotone and within
+    the supply by construction."""
+    caps = caps.copy()
+    T, K = gain.shape
+    cs = np.concatenate([np.zeros((T, 1)), np.cumsum(gain, axis=1)], axis=1)
+    rows = np.arange(T)
+    left = supply - float((n * caps).sum())
+    for _ in range(10 * T * K):
+        cand = np.maximum(caps[None, :], np.where(rows[None, :] >= rows[:, None],
+                                                  caps[:, None] + 1, 0))  # row t: raise from t
+        ok = cand.max(axis=1) <= K
+        cost = (cand - caps[None, :]) @ n
+        g = cs[rows[None, :], np.minimum(cand, K)].sum(axis=1) - cs[rows, caps].sum()
+        ok &= (cost <= left + 1e-9) & (g > 1e-12)
+        if not ok.any():
+            break
+        ratio = np.where(ok, g / np.maximum(cost, 1e-12) if by_ratio else g, -np.inf)
+        best = int(np.argmax(ratio))
+        caps = cand[best]
+        left -= float(cost[best])
+    return caps
 
 
 def proportional_caps(customers: np.ndarray, supply: float, slope: float, floor=1) -> np.ndarray | None:
@@ -244,7 +356,8 @@ def recommend(tables: Tables, supply=None, period=None, policy: str = "demand", 
     neg = {k: v for k, v in sup.items() if not np.isfinite(v) or v < 0}
     if neg:
         raise ValueError(f"supply must be finite and ≥ 0 cartons: {neg}")
-    unc = uncensor(tables, last, months=months, products=prods) if policy != "proportional" else None
+    unc = (uncensor(None, last, months=months, products=prods, lines=hist, estimate=False)
+           if policy != "proportional" else None)
     slopes = tier_slope(hist)
     rows = []
     for pid in prods:

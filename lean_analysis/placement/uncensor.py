@@ -12,8 +12,10 @@ lines exist only where there is demand) and right-censored at the cap:
 
 This is the count-data analogue of the Tobit model (Tobin 1958; Cameron & Trivedi,
 *Regression Analysis of Count Data*, 2nd ed., 2013, §4.3 on censored and truncated counts).
-The likelihood is maximised by statsmodels' ``GenericLikelihoodModel`` (scipy BFGS /
-Nelder–Mead), on lines grouped to distinct (tier, value, censored) with frequency weights.
+The likelihood is written with ``scipy.special`` (log-gamma and the regularised incomplete
+beta function: P(D ≥ c) = I_{1−p}(c, n)) and maximised by scipy BFGS (Nelder–Mead when BFGS
+stops short), on lines grouped to distinct (tier, value, censored) with frequency weights;
+:class:`NBTierModel` wraps the same likelihood for statsmodels' standard errors.
 The demand estimate of a censored line is E[D | D ≥ cap] under the fitted model; of an exact
 line, its value.
 """
@@ -26,13 +28,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.optimize import minimize
+from scipy.special import betainc, gammaln
 from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from lean_analysis.data import Tables
 from lean_analysis.placement import _lines as L
 
-__all__ = ["Uncensored", "uncensor", "censoring", "NBTierModel"]
+__all__ = ["Uncensored", "uncensor", "censoring", "NBTierModel", "fit_nb"]
 
 Z_CENTRE, Z_SCALE = 15.0, 10.0
 
@@ -52,8 +56,38 @@ def _nb(mu, alpha):
     return stats.nbinom(n, n / (n + mu))
 
 
+def _nb_logpmf(y, n, logp, log1mp):
+    """log P(D = y) of NB(n, p) (failures before the n-th success), p = n / (n + μ)."""
+    return gammaln(y + n) - gammaln(n) - gammaln(y + 1.0) + n * logp + y * log1mp
+
+
+def _nb_logsf_ge(c, n, p):
+    """log P(D ≥ c) = log I_{1−p}(c, n) (regularised incomplete beta), c ≥ 1."""
+    return np.log(np.maximum(betainc(c, n, 1.0 - p), 1e-300))
+
+
+def _nll(params, y, tier_z, censored, weight):
+    """Weighted negative log-likelihood of the zero-truncated, right-censored NB2 (vectorised
+    with scipy.special: a frozen ``scipy.stats.nbinom`` per evaluation cost ~2 ms, this ~50 µs)."""
+    beta, gamma = params[:3], params[3:5]
+    eta = np.clip(beta[0] + beta[1] * tier_z + beta[2] * tier_z * tier_z, -20, 20)
+    mu = np.exp(eta)
+    alpha = np.exp(np.clip(gamma[0] + gamma[1] * tier_z, -10, 10))
+    n = 1.0 / alpha
+    logp = -np.log1p(mu * alpha)           # log(n / (n + μ))
+    log1mp = np.log(mu * alpha) + logp     # log(μ / (n + μ))
+    p = np.exp(logp)
+    ll = np.where(censored, _nb_logsf_ge(np.maximum(y, 1.0), n, p), _nb_logpmf(y, n, logp, log1mp))
+    ll0 = np.log(np.maximum(-np.expm1(n * logp), 1e-300))  # log P(D ≥ 1)
+    return -float(np.sum(weight * (ll - ll0)))
+
+
 class NBTierModel(GenericLikelihoodModel):
-    """Zero-truncated, right-censored NB2 with log mean quadratic in tier (frequency weights)."""
+    """Zero-truncated, right-censored NB2 with log mean quadratic in tier (frequency weights).
+
+    Kept for statsmodels users (``.fit()`` gives the usual results object with standard
+    errors); :func:`uncensor` maximises the same likelihood with :func:`fit_nb`.
+    """
 
     def __init__(self, y, tier, censored, weight, **kw):
         exog = _design(tier)
@@ -64,17 +98,46 @@ class NBTierModel(GenericLikelihoodModel):
         self.nparams = 5
 
     def nloglikeobs(self, params):
-        beta, gamma = params[:3], params[3:]
-        mu = np.exp(np.clip(self.exog @ beta, -20, 20))
-        d = _nb(mu, np.exp(np.clip(gamma[0] + gamma[1] * self.exog[:, 1], -10, 10)))
-        ll = np.where(self.censored, d.logsf(self.endog - 1), d.logpmf(self.endog)) - d.logsf(0)
-        return -self.weight * ll
+        z = self.exog[:, 1]
+        return np.array([_nll(params, self.endog[i:i + 1], z[i:i + 1], self.censored[i:i + 1],
+                              self.weight[i:i + 1]) for i in range(len(self.endog))])
+
+    def loglike(self, params):
+        return -_nll(params, self.endog, self.exog[:, 1], self.censored, self.weight)
 
     def fit(self, start_params=None, maxiter=2000, **kw):
         if start_params is None:
-            m = np.average(self.endog, weights=self.weight)
-            start_params = np.array([np.log(max(m, 0.5)), 0.5, 0.0, 0.0, 0.0])
+            start_params = _start(self.endog, self.weight)
         return super().fit(start_params=start_params, maxiter=maxiter, disp=0, **kw)
+
+
+def _start(y, w) -> np.ndarray:
+    m = np.average(y, weights=w)
+    return np.array([np.log(max(m, 0.5)), 0.5, 0.0, 0.0, 0.0])
+
+
+def fit_nb(y, tier, censored, weight, start=None) -> tuple[np.ndarray, bool]:
+    """Maximum-likelihood parameters (const, z, z2, log_alpha, log_alpha_z) of the model of
+    the module docstring and whether the optimiser converged: BFGS (scipy) from the mean,
+    Nelder–Mead from there when BFGS stops short."""
+    y, w = np.asarray(y, float), np.asarray(weight, float)
+    z = (np.asarray(tier, float) - Z_CENTRE) / Z_SCALE
+    cen = np.asarray(censored, bool)
+    scale = max(w.sum(), 1.0)  # the mean log-likelihood: BFGS's tolerances are then relative
+
+    def f(p):
+        return _nll(p, y, z, cen, w) / scale
+
+    x0 = _start(y, w) if start is None or not np.isfinite(start).all() else np.asarray(start, float)
+    res = minimize(f, x0, method="BFGS", options={"gtol": 1e-5, "maxiter": 2000})
+    ok = bool(res.success)
+    if not ok:
+        res2 = minimize(f, res.x, method="Nelder-Mead",
+                        options={"maxiter": 5000, "xatol": 1e-8, "fatol": 1e-12})
+        if res2.fun <= res.fun:
+            res = res2
+        ok = bool(res2.success)
+    return np.asarray(res.x, float), ok
 
 
 def censoring(lines: pd.DataFrame, capped_is_censored: bool | str = "auto") -> pd.DataFrame:
@@ -148,18 +211,12 @@ class Uncensored:
         return mu / d.sf(0)
 
 
-def _fit_one(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, bool]:
+def _fit_one(df: pd.DataFrame, start=None) -> tuple[np.ndarray, np.ndarray, bool]:
     pos = df[df["value"] >= 1]
     grp = pos.groupby(["tier", "value", "censored"]).size().reset_index(name="w")
-    model = NBTierModel(grp["value"], grp["tier"], grp["censored"], grp["w"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = model.fit(method="bfgs")
-        ok = bool(res.mle_retvals.get("converged", True))
-        if not ok:
-            res = model.fit(start_params=res.params, method="nm", maxiter=5000)
-            ok = bool(res.mle_retvals.get("converged", True))
-    p = np.asarray(res.params)
+        p, ok = fit_nb(grp["value"], grp["tier"], grp["censored"], grp["w"], start)
     return p[:3], p[3:5], ok
 
 
@@ -203,7 +260,8 @@ def _km_expect(part: pd.DataFrame) -> np.ndarray | None:
 
 def uncensor(tables: Tables, period, months: int = 3, products=None,
              capped_is_censored: bool | str = "auto", method: str = "auto",
-             strata: str = "tier_band") -> Uncensored:
+             strata: str = "tier_band", lines: pd.DataFrame | None = None,
+             estimate: bool = True, start: pd.DataFrame | None = None) -> Uncensored:
     """Estimate the true demand of the rationed lines of the ``months`` months ending at
     ``period``.
 
@@ -227,6 +285,16 @@ def uncensor(tables: Tables, period, months: int = 3, products=None,
     capped_is_censored : {"auto", True, False}
         Whether a recorded demand equal to the reached cap means "demand ≥ cap" (see
         :func:`censoring`; "auto": only for specifications that never record more).
+    lines : DataFrame, optional
+        The rationed lines of the window, as :func:`lean_analysis.placement._lines.lines`
+        returns them, when the caller already has them (the backtest reads its whole window
+        once); ``tables`` is then not read.
+    estimate : bool
+        False: fit the NB model only (``.params``, ``.tail``, ``.mean``; what
+        :func:`recommend` uses) and leave ``demand_est`` = ``value`` (no Kaplan–Meier, no
+        conditional expectations).
+    start : DataFrame, optional
+        ``.params`` of an earlier fit: each specification's optimisation starts there.
 
     Returns
     -------
@@ -243,19 +311,29 @@ def uncensor(tables: Tables, period, months: int = 3, products=None,
     ``identified = False`` and its censored lines keep the cap as estimate (a lower bound).
     """
     first, last = L.month_range(period, months)
-    df = censoring(L.lines(tables, first, last, products), capped_is_censored)
+    if lines is None:
+        lines = L.lines(tables, first, last, products)
+    elif products is not None:
+        lines = lines[lines["product_id"].isin([str(p) for p in products])]
+    df = censoring(lines.reset_index(drop=True), capped_is_censored)
     rows, est = [], np.asarray(df["value"], float).copy()
+    cols = ["const", "z", "z2", "log_alpha", "log_alpha_z"]
+    starts = ({} if start is None or start.empty else
+              {str(r["product_id"]): np.asarray([r[c] for c in cols], float)
+               for _, r in start.iterrows()})
     for pid, part in df.groupby("product_id", sort=True):
         idx = part.index.to_numpy()
         exact = part[~part["censored"] & (part["value"] >= 1)]
         identified = bool(len(exact)) and exact["value"].nunique() >= 2
         if identified:
-            beta, gamma, ok = _fit_one(part)
+            beta, gamma, ok = _fit_one(part, starts.get(pid))
         else:
             beta, gamma, ok = np.full(3, np.nan), np.full(2, np.nan), False
         rows.append({"product_id": pid, "const": beta[0], "z": beta[1], "z2": beta[2],
                      "log_alpha": gamma[0], "log_alpha_z": gamma[1], "lines": len(part), "censored_share": float(part["censored"].mean()),
                      "converged": ok, "identified": identified})
+        if not estimate:
+            continue
         cen = part["censored"].to_numpy()
         done = np.zeros(len(part), bool)
         if method in ("auto", "km") and cen.any():
