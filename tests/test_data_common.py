@@ -107,12 +107,17 @@ def good_frames() -> dict[str, pd.DataFrame]:
         "manager_id": ["M1", "M2", "M1"],
         "score": [88.0, 92.5, 90.0],
     })
+    supply = pd.DataFrame({  # a Monday the orders use, a rationed product (cap_qty set)
+        "week": [MONDAYS[0].isoformat()],
+        "product_id": ["P01"],
+        "supply_qty": [10.0],
+    })
     return {
         "customers": customers, "products": products, "orders": orders,
         "manager_forecasts": manager_forecasts, "shelf_checks": shelf_checks,
         "programmes": programmes, "programme_targets": programme_targets,
         "survey_items": survey_items, "survey_responses": survey_responses,
-        "manager_tests": manager_tests,
+        "manager_tests": manager_tests, "supply": supply,
     }
 
 
