@@ -7,6 +7,16 @@
 
 from lean_analysis.placement.backtest import Backtest, backtest
 from lean_analysis.placement.evaluate import Evaluation, SupplyError, check_supply, evaluate, gini
+from lean_analysis.placement.figures import (
+    NO_RATIONED,
+    NO_SUPPLY,
+    READY,
+    figures,
+    mondays,
+    next_supply,
+    readiness,
+    summary,
+)
 from lean_analysis.placement.recommend import (
     POLICIES,
     proportional_caps,
@@ -16,6 +26,7 @@ from lean_analysis.placement.recommend import (
 )
 from lean_analysis.placement.uncensor import Uncensored, censoring, uncensor
 
-__all__ = ["POLICIES", "Backtest", "Evaluation", "SupplyError", "Uncensored", "backtest",
-           "censoring", "check_supply", "evaluate", "gini", "proportional_caps", "recommend",
-           "solve_caps", "supply_of", "uncensor"]
+__all__ = ["NO_RATIONED", "NO_SUPPLY", "POLICIES", "READY", "Backtest", "Evaluation",
+           "SupplyError", "Uncensored", "backtest", "censoring", "check_supply", "evaluate",
+           "figures", "gini", "mondays", "next_supply", "proportional_caps", "readiness",
+           "recommend", "solve_caps", "summary", "supply_of", "uncensor"]

@@ -381,4 +381,6 @@ def recommend(tables: Tables, supply=None, period=None, policy: str = "demand", 
                          "expected_demand": float(n[t] * mean[t]),
                          "expected_served": float(n[t] * served[t]), "supply": sup[pid],
                          "policy": policy, "note": note})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs.update(period=str(p), history=f"{first}..{last}")
+    return out

@@ -312,3 +312,19 @@ def figure(fig, caption: str | None = None, alt: str | None = None, close: bool 
 
 def kpi_cards(items: Iterable[Mapping[str, Any]], lang: str = "zh") -> None:
     _display_html(kpi_cards_html(items, lang))
+
+
+def summary_html(title: str, points: Iterable[str], cards: Iterable[Mapping[str, Any]] = (),
+                 lang: str = "zh") -> str:
+    """The report's opening ``<section id="summary">``: a heading, optional KPI cards and the
+    findings as a list (each escaped)."""
+    items = "".join(f"<li>{esc(p)}</li>" for p in points)
+    cards = list(cards)
+    return (f'<section id="summary">{heading_html(title, 2)}'
+            f'{kpi_cards_html(cards, lang) if cards else ""}<ul>{items}</ul></section>')
+
+
+def summary(title: str, points: Iterable[str], cards: Iterable[Mapping[str, Any]] = (),
+            lang: str = "zh") -> None:
+    """Display :func:`summary_html`."""
+    _display_html(summary_html(title, points, cards, lang))
