@@ -30,18 +30,22 @@ def month_range(period, months: int) -> tuple[pd.Period, pd.Period]:
     return p - (int(months) - 1), p
 
 
-def lines(tables: Tables, first, last, products=None) -> pd.DataFrame:
-    """Rationed order lines of months ``first`` … ``last``: product_id, month (YYYY-MM), week,
-    customer_id, tier, tier_band, area, demand_qty (recorded, may be NaN), cap_qty,
-    order_qty, wholesale_price."""
-    lo = month(first).start_time.date()
-    hi = (month(last) + 1).start_time.date()
-    where = ""
-    params: list = [lo, hi]
-    if products is not None:
-        where = "AND o.product_id IN (SELECT unnest(?))"
-        params.append([str(p) for p in products])
-    q = f"""
+_CACHE_LINES, _CACHE_WEEKS = "_placement_rationed_lines", "_placement_order_weeks"
+
+
+def _cached(tables: Tables) -> None:
+    """Copy the rationed lines (with tier, band, area, price) and the order weeks once into
+    temporary DuckDB tables of the connection: a folder of CSV files is otherwise parsed
+    again by every query (~1.5 s per query on the county's 2.6 million lines; the report
+    asks about a dozen). The copy is rebuilt when the definition of the ``orders``,
+    ``customers`` or ``products`` view changes (e.g. a test hides recorded demand)."""
+    con = tables.con
+    sig = tuple(con.execute(
+        "SELECT view_name, sql FROM duckdb_views() WHERE view_name IN "
+        "('orders', 'customers', 'products') ORDER BY 1").fetchall())
+    if getattr(tables, "_placement_signature", None) == sig:
+        return
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {_CACHE_LINES} AS
         SELECT o.product_id, strftime(CAST(o.week AS DATE), '%Y-%m') AS month,
                CAST(o.week AS DATE) AS week, o.customer_id, CAST(c.tier AS INTEGER) AS tier,
                {TIER_BAND_SQL} AS tier_band, c.area,
@@ -49,24 +53,44 @@ def lines(tables: Tables, first, last, products=None) -> pd.DataFrame:
                CAST(o.order_qty AS DOUBLE) AS order_qty,
                CAST(p.wholesale_price AS DOUBLE) AS wholesale_price
         FROM orders o JOIN customers c USING (customer_id) JOIN products p USING (product_id)
-        WHERE o.cap_qty IS NOT NULL AND CAST(o.week AS DATE) >= ? AND CAST(o.week AS DATE) < ? {where}
-        ORDER BY o.product_id, week, o.customer_id"""
+        WHERE o.cap_qty IS NOT NULL""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {_CACHE_WEEKS} AS
+        SELECT DISTINCT CAST(week AS DATE) AS week FROM orders""")
+    tables._placement_signature = sig
+
+
+def lines(tables: Tables, first, last, products=None) -> pd.DataFrame:
+    """Rationed order lines of months ``first`` … ``last``: product_id, month (YYYY-MM), week,
+    customer_id, tier, tier_band, area, demand_qty (recorded, may be NaN), cap_qty,
+    order_qty, wholesale_price."""
+    _cached(tables)
+    lo = month(first).start_time.date()
+    hi = (month(last) + 1).start_time.date()
+    where = ""
+    params: list = [lo, hi]
+    if products is not None:
+        where = "AND product_id IN (SELECT unnest(?))"
+        params.append([str(p) for p in products])
+    q = f"""SELECT * FROM {_CACHE_LINES} WHERE week >= ? AND week < ? {where}
+            ORDER BY product_id, week, customer_id"""
     return tables.sql(q, params)
 
 
 def rationed_products(tables: Tables) -> list[str]:
     """Products with at least one order line carrying a cap."""
-    df = tables.sql("SELECT DISTINCT product_id FROM orders WHERE cap_qty IS NOT NULL ORDER BY 1")
+    _cached(tables)
+    df = tables.sql(f"SELECT DISTINCT product_id FROM {_CACHE_LINES} ORDER BY 1")
     return df["product_id"].astype(str).tolist()
 
 
 def weeks_of(tables: Tables, first, last) -> pd.DataFrame:
     """Order weeks (Mondays with any order line) of months first … last: week, month."""
+    _cached(tables)
     lo = month(first).start_time.date()
     hi = (month(last) + 1).start_time.date()
     return tables.sql(
-        "SELECT DISTINCT CAST(week AS DATE) AS week, strftime(CAST(week AS DATE), '%Y-%m') AS month "
-        "FROM orders WHERE CAST(week AS DATE) >= ? AND CAST(week AS DATE) < ? ORDER BY 1", [lo, hi])
+        f"SELECT week, strftime(week, '%Y-%m') AS month FROM {_CACHE_WEEKS} "
+        "WHERE week >= ? AND week < ? ORDER BY 1", [lo, hi])
 
 
 def supply_rows(tables: Tables, first, last) -> pd.DataFrame:
@@ -85,7 +109,8 @@ def supply_rows(tables: Tables, first, last) -> pd.DataFrame:
 
 def last_month(tables: Tables) -> pd.Period:
     """The last month whose last Monday has order lines (the last complete order month)."""
-    hi = pd.Timestamp(tables.sql("SELECT max(CAST(week AS DATE)) AS hi FROM orders")["hi"].iloc[0])
+    _cached(tables)
+    hi = pd.Timestamp(tables.sql(f"SELECT max(week) AS hi FROM {_CACHE_WEEKS}")["hi"].iloc[0])
     p = pd.Period(hi, freq="M")
     last_monday = (p + 1).start_time - pd.Timedelta(days=1)
     last_monday -= pd.Timedelta(days=last_monday.weekday())

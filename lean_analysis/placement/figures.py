@@ -37,11 +37,7 @@ def readiness(tables: Tables, period) -> str:
     no order line of ``period`` carries a cap (nothing is rationed: nothing to place)."""
     if "supply" not in tables:
         return NO_SUPPLY
-    p = L.month(period)
-    n = tables.sql("SELECT count(*) AS n FROM orders WHERE cap_qty IS NOT NULL AND "
-                   "CAST(week AS DATE) >= ? AND CAST(week AS DATE) < ?",
-                   [p.start_time.date(), (p + 1).start_time.date()])["n"].iloc[0]
-    return READY if int(n) > 0 else NO_RATIONED
+    return READY if len(L.lines(tables, period, period)) > 0 else NO_RATIONED
 
 
 def mondays(period) -> int:
