@@ -289,3 +289,24 @@ def test_county_recommendation_feasible_and_monotone(county_tables):
             assert (g["cap"] * g["customers"]).sum() <= sup[pid] + 1e-9, (policy, pid)
             assert (np.diff(g["cap"].to_numpy()) >= 0).all(), (policy, pid)
             assert (g["cap"] >= 1).all() or (g["note"] == "floor_infeasible").all()
+
+
+@pytest.mark.notebooks
+def test_notebook_without_supply_says_so_and_publishes_not_measured(small_dir, tmp_path):
+    import json
+
+    from conftest import PERIOD, write_batch
+
+    from lean_analysis import runner
+
+    src = _sample_with(small_dir, tmp_path / "nosupply", None)
+    res = runner.run_batch(write_batch(tmp_path), period=PERIOD, data=src,
+                           only=["04_market_placement"], outputs=tmp_path / "out", progress=False)
+    (rep,) = [r for r in res.reports if r.name == "04_market_placement"]
+    assert rep.status == "ok", rep.note
+    folder = tmp_path / "out" / PERIOD
+    page = (folder / "04_market_placement.html").read_text(encoding="utf-8")
+    assert "没有货源表" in page
+    doc = json.loads((folder / "04_market_placement.metrics.json").read_text(encoding="utf-8"))
+    assert doc["readiness"] == "no_supply"
+    assert all(f["value"] is None for f in doc["figures"].values())

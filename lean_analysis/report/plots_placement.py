@@ -110,6 +110,20 @@ def intro_text(period: str, months: int, history: int, policy: str, lang: str = 
              policy=policy_label(policy, lang))
 
 
+def cap_notes(rec: pd.DataFrame, lang: str = "zh") -> list[str]:
+    """Warnings on next month's caps: specifications placed proportionally (no demand
+    estimate) and those whose supply cannot give every customer the floor."""
+    notes = rec.groupby("product_id")["note"].first()
+    out = []
+    n_fb = int(notes.isin(["no_demand_estimate", "milp_failed"]).sum())
+    if n_fb:
+        out.append(t("pl_caps_fallback", lang, n=n_fb))
+    n_fl = int((notes == "floor_infeasible").sum())
+    if n_fl:
+        out.append(t("pl_caps_floor", lang, n=n_fl))
+    return out
+
+
 # --------------------------------------------------------------------------- chart
 def served_by_band_plot(ev, lang: str = "zh"):
     """Served share (Σ order ÷ Σ demand) by tier band over the month's rationed
