@@ -323,6 +323,7 @@ OVERVIEW = "00_monthly_overview"
 FORECAST = "01_demand_forecast_backtest"
 BRAND = "02_brand_cultivation"
 SURVEY = "03_satisfaction_survey"
+PLACEMENT = "04_market_placement"
 
 _F = FigureSpec
 FIGURES: list[FigureSpec] = [
@@ -395,6 +396,30 @@ FIGURES: list[FigureSpec] = [
     _F("month_demand_fill_rate", OVERVIEW, "share",
        "Σ order_qty ÷ Σ demand_qty over the month's lines with recorded demand (需求满足率)",
        "month"),
+    # 04 market placement (rationed specifications; None when there is no supply table or no
+    # rationed product)
+    _F("served_share_actual", PLACEMENT, "share",
+       "Σ order_qty ÷ Σ demand over the month's rationed lines (demand = recorded demand_qty, "
+       "the order where it is missing)", "month"),
+    _F("served_share_actual_backtest", PLACEMENT, "share",
+       "Σ order_qty ÷ Σ demand over the backtest months' rationed lines (the recorded caps)",
+       "backtest"),
+    _F("served_share_recommended_backtest", PLACEMENT, "share",
+       "Σ min(demand, recommended cap) ÷ Σ demand over the backtest months, caps of the "
+       "recommended policy set from the months before each month and the month's supply",
+       "backtest"),
+    _F("served_share_gain_backtest", PLACEMENT, "share",
+       "served_share_recommended_backtest − served_share_actual_backtest", "backtest"),
+    _F("unused_supply_share", PLACEMENT, "share",
+       "1 − Σ order_qty ÷ Σ supply_qty over the month's rationed specifications", "month"),
+    _F("placement_gini", PLACEMENT, "share",
+       "demand-weighted Gini coefficient of the 30 tiers' served shares, all rationed "
+       "specifications of the month together (0 = every tier served alike)", "month"),
+    _F("unserved_demand_cases", PLACEMENT, "case",
+       "Σ (demand − order_qty) ÷ 250 over the month's rationed lines", "month"),
+    _F("next_month_supply_cases", PLACEMENT, "case",
+       "weekly supply × order weeks of next month ÷ 250 that next month's caps place",
+       "next_month"),
 ]
 
 

@@ -111,12 +111,17 @@ def good_frames() -> dict[str, pd.DataFrame]:
         "week": ["2024-12-30"],
         "reason": ["年终盘点"],
     })
+    supply = pd.DataFrame({  # a Monday the orders use, a rationed product (cap_qty set)
+        "week": [MONDAYS[0].isoformat()],
+        "product_id": ["P01"],
+        "supply_qty": [10.0],
+    })
     return {
         "customers": customers, "products": products, "orders": orders,
         "manager_forecasts": manager_forecasts, "shelf_checks": shelf_checks,
         "programmes": programmes, "programme_targets": programme_targets,
         "survey_items": survey_items, "survey_responses": survey_responses,
-        "manager_tests": manager_tests, "closed_weeks": closed_weeks,
+        "manager_tests": manager_tests, "closed_weeks": closed_weeks, "supply": supply,
     }
 
 

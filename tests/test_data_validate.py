@@ -286,7 +286,7 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert cli_main(["validate", "--data", str(good)]) == 0
     out = capsys.readouterr().out
     n_rows = sum(len(df) for df in good_frames().values())
-    assert f"OK: 11 tables, {n_rows:,} rows checked" in out
+    assert f"OK: {len(good_frames())} tables, {n_rows:,} rows checked" in out
 
     fr = good_frames()
     fr["customers"].loc[1, "tier"] = 31

@@ -88,10 +88,11 @@ def test_batch_file_errors_name_file_and_key(tmp_path):
     assert load({"defaults": {"lang": "fr"}, "reports": [{"name": "a"}]}).key == "defaults.lang"
 
 
-def test_the_monthly_batch_lists_the_four_reports_overview_last():
+def test_the_monthly_batch_lists_the_five_reports_overview_last():
     batch = load_batch(config.BATCH_FILE)
     assert batch.names() == ["00_monthly_overview", "01_demand_forecast_backtest",
-                             "02_brand_cultivation", "03_satisfaction_survey"]
+                             "02_brand_cultivation", "03_satisfaction_survey",
+                             "04_market_placement"]
     assert [r.name for r in batch.reports if r.runs_last] == ["00_monthly_overview"]
     assert [r.name for r in batch.reports if r.scorecard] == ["00_monthly_overview"]
     assert batch.defaults == {"lang": "zh"}

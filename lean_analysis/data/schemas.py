@@ -215,6 +215,19 @@ SCHEMAS: dict[str, TableSchema] = {
             ),
             checks=("week is a Monday",),
         ),
+        TableSchema(
+            "supply",
+            key=("week", "product_id"),
+            required=False,
+            description="Weekly supply of each rationed specification (货源投放量), placed by the tier caps.",
+            columns=(
+                C("week", "date", description="Monday that starts the order week"),
+                C("product_id", "str", references="products.product_id",
+                  description="a rationed specification (its order lines carry cap_qty)"),
+                C("supply_qty", "float", min=0, description="cartons available for the week's orders"),
+            ),
+            checks=("week is a Monday",),
+        ),
     ]
 }
 

@@ -386,7 +386,8 @@ def table_payload(df, *, formats: Mapping[Any, Formatter] | None = None, percent
 
 def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
                  targets: Mapping[str, Mapping[str, Any]] | None = None,
-                 report: str | None = None, title: str | None = None) -> str:
+                 report: str | None = None, title: str | None = None,
+                 cards: Iterable[Mapping[str, Any]] = ()) -> str:
     """The report's summary block (see :func:`summary`), every text escaped."""
     items = []
     for f in findings:
@@ -441,8 +442,10 @@ def summary_html(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
                f'<table class="la-table la-targets-fed"><thead><tr>{head}</tr></thead>'
                f'<tbody>{"".join(body)}</tbody></table>')
     heading = esc(title or t("run_summary", lang))
+    cards = list(cards)
     return (f'<div class="la-summary" data-la-summary="1">'
             f'<h2 class="la-summary-title">{heading}</h2>'
+            f'{kpi_cards_html(cards, lang) if cards else ""}'
             f'<ol class="la-findings">{"".join(items)}</ol>{fed}</div>')
 
 
@@ -548,7 +551,8 @@ def _display_bundle(bundle: dict[str, Any]) -> None:
 
 def summary(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
             targets: Mapping[str, Mapping[str, Any]] | None = None,
-            report: str | None = None, title: str | None = None) -> None:
+            report: str | None = None, title: str | None = None,
+            cards: Iterable[Mapping[str, Any]] = ()) -> None:
     """The report's opening block: the month's findings, then the yearly targets it feeds.
 
     Each finding is a mapping: ``text`` (the finding in words), its number as a published
@@ -559,7 +563,8 @@ def summary(findings: Iterable[Mapping[str, Any]], lang: str = "zh", *,
     ``target`` are listed with met / not met / within margin. Call it anywhere in the
     notebook (typically last, once the figures are known): the reviewer HTML moves it right
     under the header, as ``<section id="summary">``."""
-    _display_html(summary_html(findings, lang, targets=targets, report=report, title=title))
+    _display_html(summary_html(findings, lang, targets=targets, report=report, title=title,
+                               cards=cards))
 
 
 def figure(fig, caption: str | None = None, alt: str | None = None, close: bool = True) -> None:

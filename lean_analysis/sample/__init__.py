@@ -117,6 +117,7 @@ from lean_analysis.sample._orders import (
     expected_mu,
     visit_plan,
 )
+from lean_analysis.sample._placement import PlacementTotals
 from lean_analysis.sample._survey import make_survey, manager_quality
 from lean_analysis.sample._world import (
     FORECAST_BIAS,
@@ -167,6 +168,7 @@ def write_sample(out, size: str = "small", seed: int = DEFAULT_SEED, fmt: str | 
     totals = Totals(len(world.products), len(world.months))
     cust_ids = pa.array(world.customers["customer_id"].tolist(), pa.string())
     prod_ids = pa.array(world.products["product_id"].tolist(), pa.string())
+    placed = PlacementTotals(world)
 
     if spec.chunked if parts is None else parts:
         for sub in ("orders", "shelf_checks"):
@@ -176,6 +178,7 @@ def write_sample(out, size: str = "small", seed: int = DEFAULT_SEED, fmt: str | 
         plan = chunks(world)
         for k, (chunk, c0, c1) in enumerate(plan):
             buf.append(draw_chunk(world, chunk, c0, c1, totals))
+            placed.add(buf[-1])
             if len(buf) == PART_CHUNKS or k == len(plan) - 1:
                 part = len(list((out / "orders").iterdir()))
                 ordered |= _write_orders(world, buf, cust_ids, prod_ids,
@@ -184,6 +187,8 @@ def write_sample(out, size: str = "small", seed: int = DEFAULT_SEED, fmt: str | 
                 buf = []
     else:
         buf = [draw_chunk(world, chunk, c0, c1, totals) for chunk, c0, c1 in chunks(world)]
+        for b in buf:
+            placed.add(b)
         ordered = _write_orders(world, buf, cust_ids, prod_ids, out / "orders", fmt)
         _write_shelf(world, buf, cust_ids, prod_ids, out / "shelf_checks", fmt)
         del buf
@@ -214,7 +219,10 @@ def write_sample(out, size: str = "small", seed: int = DEFAULT_SEED, fmt: str | 
                 out / "survey_responses", fmt)
     write_table(arrow_table("manager_tests", _manager_tests(world)), out / "manager_tests", fmt)
 
+    write_table(arrow_table("supply", placed.supply()), out / "supply", fmt)
+
     truth = _truth(world, totals, fmt, realised, survey_truth, responses)
+    truth["placement"] = placed.truth()
     tj.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return truth
 
