@@ -233,11 +233,12 @@ def indicator_plot(ind: pd.DataFrame, group_sizes: dict, start, lang: str = "zh"
             if col != "share":
                 ax.set_ylim(0, 1.05)
         if col == "on_shelf_rate" and "checked_share" in df.columns:
+            dotted = []
             for g in ("target", "comparison"):
                 s = df[df["group"] == g].sort_values("period")
-                ax.plot(s["period"], s["checked_share"], ls=":", lw=1.1, color=GROUP_COLOURS[g],
-                        label=f"{group_label(g, lang)} · {t('br_checked_share', lang)}")
-            ax.legend(loc="lower left", fontsize=7)
+                dotted += ax.plot(s["period"], s["checked_share"], ls=":", lw=1.1, color=GROUP_COLOURS[g],
+                                  label=f"{group_label(g, lang)} · {t('br_checked_share', lang)}")
+            ax.legend(handles=dotted, loc="center right", fontsize=7)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
