@@ -380,6 +380,16 @@ FIGURES: list[FigureSpec] = [
     _F("new_product_on_shelf_rate", BRAND, "share",
        "mean over the new products of: target customers whose latest check finds it ÷ target "
        "customers", "check"),
+    _F("effect_all_sales_{programme}", BRAND, None,
+       "benchmark-terminal programme: extra sales of all products per target customer and month",
+       "programme"),
+    _F("mde_{programme}", BRAND, None,
+       "smallest effect the programme's own estimator detects with the stated power", "programme"),
+    _F("checked_share_{programme}", BRAND, "share",
+       "target customers with a shelf check up to the period ÷ target customers", "check"),
+    _F("target_checked_share", BRAND, "share",
+       "target customers of the cultivation programmes with a shelf check ÷ target customers",
+       "check"),
     # 03 satisfaction survey
     _F("satisfaction_index", SURVEY, "index",
        "design-based mean of the respondent index (0–100) over the wave's frame", "wave",

@@ -79,8 +79,13 @@ def test_every_figure_is_declared_for_the_brand_report(small_evals):
     figs = brand.figures(small_evals, new, 0.05)
     evaluated = [e.programme_id for e in small_evals if e.status == "evaluated"]
     assert evaluated  # the sample evaluates its programmes
-    expected = {"effect", "target_on_shelf_rate", "new_product_coverage", "new_product_on_shelf_rate"}
-    expected |= {f"{k}_{p}" for p in evaluated for k in ("effect", "lift", "on_shelf_rate")}
+    expected = {"effect", "target_on_shelf_rate", "target_checked_share", "new_product_coverage",
+                "new_product_on_shelf_rate"}
+    expected |= {f"{k}_{p}" for p in evaluated
+                 for k in ("effect", "lift", "on_shelf_rate", "checked_share", "mde")}
+    # a benchmark-terminal programme publishes its effect on all products too
+    expected |= {f"effect_all_sales_{e.programme_id}" for e in small_evals
+                 if e.status == "evaluated" and e.kind == "terminal"}
     assert set(figs) == expected
     for name in figs:
         spec = targets.lookup(name, "02_brand_cultivation")
@@ -92,13 +97,14 @@ def test_every_figure_is_declared_for_the_brand_report(small_evals):
     e = next(e for e in small_evals if e.status == "evaluated")
     assert figs[f"on_shelf_rate_{e.programme_id}"] == targets.figure(
         e.on_shelf_rate, "share", figs[f"on_shelf_rate_{e.programme_id}"]["definition"],
-        n_on_shelf=e.n_on_shelf, n_targets=len(e.targets))
+        n_on_shelf=e.n_on_shelf, n_checked=e.n_checked, n_targets=len(e.targets))
     assert not hasattr(pb, "brand_metrics")
 
 
 def test_no_evaluated_programme_publishes_only_the_pooled_rate():
     figs = brand.figures([], None, 0.05)
-    assert list(figs) == ["target_on_shelf_rate"] and figs["target_on_shelf_rate"]["value"] is None
+    assert list(figs) == ["target_on_shelf_rate", "target_checked_share"]
+    assert figs["target_on_shelf_rate"]["value"] is None and figs["target_checked_share"]["value"] is None
     targets.check_figures("02_brand_cultivation", figs)
 
 

@@ -133,7 +133,10 @@ def test_new_product_launch_and_days_to_shelf(lines, checks):
     row = out.iloc[0]
     # ordered since launch: B (week of Monday 30 March holds 1 April) and A -> 2 / 4
     assert (row["n_targets"], row["n_ordered"], row["coverage"]) == (4, 2, 0.5)
-    assert (row["n_on_shelf"], row["on_shelf_rate"]) == (2, 0.5)
+    # on the shelf among the checked since launch: A (latest on), B (on), C (off); D's only
+    # check is before launch -> 2 / 3, with 3 of 4 targets checked
+    assert (row["n_on_shelf"], row["n_checked"]) == (2, 3)
+    assert row["on_shelf_rate"] == pytest.approx(2 / 3) and row["checked_share"] == 0.75
     assert row["median_days_to_shelf"] == 14.0 and row["n_never_on_shelf"] == 2
     assert not row["coverage_met"] and not row["on_shelf_met"]
 
@@ -152,7 +155,8 @@ def test_indicator_panel_by_group(lines, checks):
     assert tgt_apr["on_shelf_rate"] == 1.0
     assert tgt_apr["share"] == pytest.approx(5 / 6)  # A: 5 cartons of P, B: 1 of Q
     cmp_apr = at(panel, "2026-04", group="comparison")
-    assert cmp_apr["on_shelf_rate"] == 0.0  # C off, D not checked in April
+    assert cmp_apr["on_shelf_rate"] == 0.0  # C off; D not checked in April: not counted
+    assert cmp_apr["checked_share"] == 0.5 and tgt_apr["checked_share"] == 1.0
 
 
 def test_missing_column_is_named(lines):

@@ -31,8 +31,10 @@ def test_evaluation_shelves_match_the_checks_file(small_dir, small_truth, small_
                & (checks["date"] <= "2026-10-31")]
     latest = c.sort_values("date").groupby("customer_id").tail(1)
     on = int(latest["on_shelf"].astype(str).str.lower().isin(["true", "1"]).sum())
-    assert ev.n_on_shelf == on
-    assert ev.on_shelf_rate == pytest.approx(on / len(cult["target_customers"]))
+    assert ev.n_on_shelf == on and ev.n_checked == len(latest)
+    # among the checked targets; the checked share beside it
+    assert ev.on_shelf_rate == pytest.approx(on / len(latest))
+    assert ev.checked_share == pytest.approx(len(latest) / len(cult["target_customers"]))
     figs = brand.figures([ev], None, 0.05)
     assert figs["target_on_shelf_rate"]["value"] == pytest.approx(ev.on_shelf_rate)
     assert figs["effect"]["value"] == pytest.approx(ev.effect.estimate)
@@ -99,3 +101,67 @@ def test_plots_and_tables_from_the_evaluation(small_eval):
     assert set(fmts) <= set(tbl.columns) and len(tbl) == len(ev.targets) + 1
     tbl, fmts = pb.indicator_display(ev.indicators, sizes, 6, "en")
     assert set(fmts) <= set(tbl.columns) and len(tbl) == 12  # 6 months × 2 groups
+
+
+def test_indicator_on_shelf_rate_among_the_checked(small_dir, small_truth, small_eval):
+    """The monthly on-shelf rate of each group (target, comparison) is among the customers
+    checked that month, the checked share beside it: recomputed from shelf_checks.csv."""
+    ev = small_eval
+    pid = small_truth["cultivation"]["product_id"]
+    groups = {**{c: "target" for c in ev.targets},
+              **{c: "comparison" for c in ev.comparison["customer_id"].unique()}}
+    size = pd.Series(groups).value_counts()
+    checks = pd.read_csv(small_dir / "shelf_checks.csv", parse_dates=["date"])
+    c = checks[(checks["product_id"] == pid) & checks["customer_id"].isin(list(groups))
+               & (checks["date"] <= "2026-10-31")].copy()
+    c["on"] = c["on_shelf"].astype(str).str.lower().isin(["true", "1"])
+    c["period"] = c["date"].dt.to_period("M").dt.to_timestamp()
+    c["group"] = c["customer_id"].map(groups)
+    latest = c.sort_values("date").groupby(["period", "customer_id"]).tail(1)
+    expect = latest.groupby(["period", "group"]).agg(n=("on", "size"), on=("on", "sum")).reset_index()
+    got = ev.indicators.set_index(["period", "group"])
+    n_compared = 0
+    for r in expect.itertuples():
+        if (r.period, r.group) not in got.index:
+            continue
+        row = got.loc[(r.period, r.group)]
+        assert row["on_shelf_rate"] == pytest.approx(r.on / r.n), (r.period, r.group)
+        assert row["checked_share"] == pytest.approx(r.n / size[r.group])
+        n_compared += 1
+    assert n_compared >= 20
+    # the comparison customers are sampled, the targets checked every month
+    last = got.xs(pd.Timestamp("2026-10-01"), level="period")
+    assert last.loc["target", "checked_share"] == 1.0
+    assert last.loc["comparison", "checked_share"] < 0.5
+
+
+def test_comparison_table_is_short_and_named(small_eval):
+    ev = small_eval
+    tbl, fmts = pb.comparison_display(ev, "zh", max_rows=15)
+    assert len(tbl) == min(15, len(ev.targets)) and set(fmts) <= set(tbl.columns)
+    names = set(tbl.iloc[:, 0])
+    assert names == {ev.names[c] for c in ev.targets} and not names & set(ev.targets)
+    # one row per target: its matched count and mean distance, recomputed
+    comp = ev.comparison
+    first = comp[comp["target_id"] == ev.targets[0]]
+    row = tbl[tbl.iloc[:, 0] == ev.names[ev.targets[0]]].iloc[0]
+    assert row.iloc[1] == len(first)
+    assert row.iloc[5] == pytest.approx(first["distance"].mean())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary_findings(small_eval, lang):
+    ev = small_eval
+    found = pb.summary_findings([ev], None, 0.05, lang)
+    assert len(found) == 2 and all(set(f) == {"text", "status"} for f in found)
+    eff, shelf = found
+    row = ev.effect.table.set_index("unit").loc["all"]
+    assert f"{row['estimate']:,.1f}" in eff["text"] and f"{row['ci_low']:,.1f}" in eff["text"]
+    assert eff["status"] is None
+    from lean_analysis import targets
+
+    assert shelf["status"] == targets.status(ev.on_shelf_rate, 1.0, ">=")
+    for f in found:
+        assert "metrics.json" not in f["text"] and "effect_" not in f["text"]
+        if lang == "zh":
+            assert "pp" not in f["text"]

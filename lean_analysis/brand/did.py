@@ -411,3 +411,20 @@ def _did_cross_sections(df, covariates, alpha, excluded, cells, baseline) -> Did
         cell_means=cells,
         excluded=excluded,
     )
+
+
+def twfe_residuals(panel: pd.DataFrame, unit: str, time: str, outcome: str, treated, start):
+    """The TWFE fit ``y ~ D | unit + time`` of :func:`did` on a complete panel (no missing
+    values): ``(β̂, residuals, D, treated)`` as arrays aligned with ``panel``'s rows (``D`` =
+    treated and from ``start``; ``treated`` = the unit is treated). For power simulations
+    (:func:`lean_analysis.brand.power.simulate_power_did`)."""
+    flag = treated_units(panel, unit, treated, "brand.twfe_residuals").to_numpy(dtype=bool)
+    pos, start_pos, _ = period_positions(panel[time], start)
+    d = (flag & (np.asarray(pos) >= start_pos)).astype(np.float64)
+    data = pd.DataFrame({_Y: panel[outcome].to_numpy(dtype=float), _D: d,
+                         _U: pd.factorize(panel[unit])[0], _T: np.asarray(pos),
+                         _C: pd.factorize(panel[unit])[0]})
+    fit = _feols(f"{_Y} ~ {_D} | {_U} + {_T}", data)
+    beta = float(fit.coef()[_D])
+    resid = np.asarray(fit.resid(), dtype=float)
+    return beta, resid, d, flag

@@ -27,7 +27,9 @@ from lean_analysis.brand.indicators import (
 from lean_analysis.brand.matching import match_comparison
 from lean_analysis.brand.panel import (
     active_before_launch,
+    all_products,
     cultivation_panel,
+    customer_names,
     launched_products,
     order_lines,
     pre_period_mean,
@@ -38,7 +40,12 @@ from lean_analysis.brand.panel import (
     programme_product_targets,
     shelf_checks,
 )
-from lean_analysis.brand.power import mde_did, panel_variance_inputs, required_treated_did
+from lean_analysis.brand.power import (
+    mde_from_se,
+    panel_variance_inputs,
+    required_targets_from_se,
+    synth_mde,
+)
 from lean_analysis.targets import status as target_status
 
 if TYPE_CHECKING:
@@ -52,7 +59,7 @@ class ProgrammeEvaluation:
     programme_id: str
     name: str
     kind: str
-    item: str  # "product_id" or "brand": the column the programme's item lives in
+    item: str  # "product_id", "brand" or "scope": the column the programme's item lives in
     items: list
     product_ids: list
     start: pd.Timestamp
@@ -70,6 +77,9 @@ class ProgrammeEvaluation:
     excluded: dict = field(default_factory=dict)
     item_labels: list = field(default_factory=list)  # product names or the brand, for reports
     on_shelf_target: float = 1.0  # every target customer carries the item (DESIGN §2)
+    scope: str = "product"  # "product" | "brand" | "key_brands" (panel.programme_scope)
+    secondary: dict = field(default_factory=dict)  # {"all_sales": EffectResult} (terminal)
+    names: dict = field(default_factory=dict)  # customer_id -> customer_name
 
     @property
     def group_sizes(self) -> dict:
@@ -82,11 +92,23 @@ class ProgrammeEvaluation:
         return int(self.shelf["on_shelf"].fillna(False).astype(bool).sum()) if self.shelf is not None else 0
 
     @property
-    def on_shelf_rate(self) -> float:
-        """Targets whose latest shelf check up to ``as_of`` finds the item ÷ targets
-        (unchecked targets count as not on the shelf)."""
+    def n_checked(self) -> int:
+        """Targets with a shelf check of the item up to ``as_of``."""
+        return int(self.shelf["last_check"].notna().sum()) if self.shelf is not None else 0
+
+    @property
+    def checked_share(self) -> float:
+        """Targets with a shelf check up to ``as_of`` ÷ targets."""
         n = len(self.targets)
-        return self.n_on_shelf / n if n and self.shelf is not None else float("nan")
+        return self.n_checked / n if n and self.shelf is not None else float("nan")
+
+    @property
+    def on_shelf_rate(self) -> float:
+        """Among the targets checked up to ``as_of``: those whose latest check finds the item
+        ÷ those checked (a target never checked is not counted either way;
+        :attr:`checked_share` says how many were)."""
+        n = self.n_checked
+        return self.n_on_shelf / n if n else float("nan")
 
     @property
     def on_shelf_status(self) -> str:
@@ -146,15 +168,20 @@ def evaluate_programme(
         item, items = "product_id", [pid]
     else:
         item, items = "brand", [info["brand"]]
+    scope = info["scope"]
+    if scope == "key_brands":
+        item, items = "scope", ["key_brands"]
     targets = list(info["targets"]) if targets is None else list(dict.fromkeys(targets))
-    if item == "product_id":
+    if scope == "key_brands":
+        labels = ["key_brands"]
+    elif item == "product_id":
         names = product_names(tables, items)
         labels = [f"{items[0]} {names[items[0]]}" if items[0] in names else str(items[0])]
     else:
         labels = [str(items[0])]
     base = dict(programme_id=programme_id, name=str(info["name"]), kind=str(info["kind"]),
                 item=item, items=items, product_ids=list(info["product_ids"]), start=start,
-                end=end, as_of=as_of, targets=targets, item_labels=labels)
+                end=end, as_of=as_of, targets=targets, item_labels=labels, scope=scope)
     empty = pd.DataFrame()
     if start > as_of:
         return ProgrammeEvaluation(**base, status="not_started",
@@ -196,36 +223,78 @@ def evaluate_programme(
     lines = lines.merge(groups, on="customer_id", how="left")
     checks = shelf_checks(tables, targets + comp_ids)
     checks = checks[checks["date"] <= last]
+    if item == "scope":  # every product of the scope is one item
+        in_scope = set(info["product_ids"])
+        lines["scope"] = np.where(lines["product_id"].isin(in_scope), "key_brands", "other")
+        checks = checks.assign(scope=np.where(checks["product_id"].isin(in_scope), "key_brands", "other"))
     ind = indicator_panel(lines, item=item, by=["group"], freq="MS", checks=checks, targets=groups,
                           items=items)
     ind = ind[ind["period"] >= line_start].reset_index(drop=True)
     shelf = latest_shelf_status(checks, targets, item=item, items=items, as_of=last)
 
-    # power of a next programme, from the comparison customers' pre-period
-    pre_cmp = sub[(sub["month"] < start) & ~sub["is_target"]]
-    vin = panel_variance_inputs(pre_cmp, "customer_id", "month", outcome)
-    n_pre = int(sub.loc[sub["month"] < start, "month"].nunique())
-    n_post = int(sub.loc[sub["month"] >= start, "month"].nunique())
-    baseline = float(sub.loc[(sub["month"] < start) & sub["is_target"], outcome].mean())
-    rho = float(np.clip(vin["rho"], 0.0, 0.99)) if np.isfinite(vin["rho"]) else 0.0
-    pw = {
-        "sigma": vin["sigma"], "rho": rho, "rho_lag1": vin["rho_lag1"], "n_pre": n_pre,
-        "n_post": n_post, "baseline": baseline, "lift": power_lift, "power": power, "alpha": alpha,
-        "effect": power_lift * baseline, "n_targets": len(targets), "n_comparison": len(comp_ids),
-        "controls_per_target": k,
-    }
-    if vin["sigma"] > 0 and n_post >= 1:
-        pw["mde"] = mde_did(len(targets), max(len(comp_ids), 1), n_pre, n_post, vin["sigma"], rho,
-                            alpha=alpha, power=power)
-        pw["mde_lift"] = pw["mde"] / baseline if baseline else float("nan")
-        pw["required_targets"] = required_treated_did(
-            power_lift * baseline, n_pre, n_post, vin["sigma"], rho, controls_per_treated=k,
-            alpha=alpha, power=power) if baseline > 0 else None
+    secondary = {}
+    if scope == "key_brands":  # a benchmark store's total sales too, same comparison customers
+        tot = cultivation_panel(tables, programme_id, outcome=outcome, targets=targets,
+                                product_ids=all_products(tables))
+        tot = tot[tot["customer_id"].isin(set(targets) | set(comp_ids)) & (tot["month"] <= last)]
+        secondary["all_sales"] = estimate_effect(
+            tot, "customer_id", "month", outcome, "is_target", start, method=effect.method,
+            alpha=alpha, max_synth_treated=max_synth_treated, event_window=None,
+            normalize=normalize, seed=seed)
+
+    pw = _power(effect, sub, outcome, start, targets, comp_ids, k, alpha, power, power_lift, seed)
+    names = customer_names(tables, targets + comp_ids)
     return ProgrammeEvaluation(
         **base, status="evaluated", reason=effect.reason, comparison=comparison, panel=sub,
         effect=effect, indicators=ind, shelf=shelf, power=pw,
         excluded={**excluded, **comparison.attrs.get("excluded", {})},
+        secondary=secondary, names=names,
     )
+
+
+def _power(effect: EffectResult, sub: pd.DataFrame, outcome: str, start, targets: list,
+           comp_ids: list, k: int, alpha: float, power: float, power_lift: float, seed: int) -> dict:
+    """The power of the estimator used, for the report's "how many targets" paragraph.
+
+    DiD: MDE = (t_{1−α/2} + t_power) × its cluster-robust SE (t with clusters − 1 df);
+    synthetic control: the smallest effect its placebo distribution detects with ``power``
+    (:func:`~lean_analysis.brand.power.synth_mde`: interval above 0 and p ≤ α). For another
+    number of targets (k comparison customers each) the SE scales by √(n_now / n_new)
+    (:func:`~lean_analysis.brand.power.required_targets_from_se`; for a synthetic control
+    the SE equivalent MDE ÷ (z_{1−α/2} + z_power), an approximation). σ and ρ of the
+    comparison customers' pre-period are kept for reference.
+    """
+    pre_cmp = sub[(sub["month"] < start) & ~sub["is_target"]]
+    vin = panel_variance_inputs(pre_cmp, "customer_id", "month", outcome)
+    n_t = len(targets)
+    baseline = float(sub.loc[(sub["month"] < start) & sub["is_target"], outcome].mean())
+    pw = {
+        "method": effect.method, "sigma": vin["sigma"], "rho": vin["rho"],
+        "n_pre": int(sub.loc[sub["month"] < start, "month"].nunique()),
+        "n_post": int(sub.loc[sub["month"] >= start, "month"].nunique()),
+        "baseline": baseline, "lift": power_lift, "power": power, "alpha": alpha,
+        "effect": power_lift * baseline, "n_targets": n_t, "n_comparison": len(comp_ids),
+        "controls_per_target": k,
+    }
+    if effect.method == "did":
+        d = effect.detail
+        df = (d.n_clusters or d.n_units) - 1
+        se = float(d.se)
+        pw.update(basis="did_se", se=se, df=df, mde=mde_from_se(se, alpha, power, df))
+        se_eq = se
+        kk = (len(comp_ids) / n_t) if n_t else k
+    else:
+        mde = synth_mde(effect.detail, alpha, power, seed=seed)
+        pw.update(basis="synth_placebo", mde=mde,
+                  n_placebos=int(getattr(effect.detail, "n_interval_placebos", 0)))
+        se_eq = mde / mde_from_se(1.0, alpha, power) if np.isfinite(mde) else float("nan")
+        pw["se"] = se_eq
+        kk = None
+    pw["mde_lift"] = pw["mde"] / baseline if baseline else float("nan")
+    pw["required_targets"] = (required_targets_from_se(power_lift * baseline, se_eq, n_t, alpha,
+                                                       power, controls_per_target=kk)
+                              if baseline > 0 and np.isfinite(se_eq) else None)
+    return pw
 
 
 def new_product_status(

@@ -416,8 +416,9 @@ def new_product_launches(
     """New products (``launch_date`` set, on or before ``as_of``) against the 100 % targets.
 
     Per product: ``n_targets``; ``coverage`` = targets who ordered it since launch ÷ targets
-    (新品覆盖率); ``on_shelf_rate`` = targets whose latest check since launch (≤ ``as_of``) finds
-    it on the shelf ÷ targets (unchecked = not on shelf); ``median_days_to_shelf`` over the targets
+    (新品覆盖率); ``on_shelf_rate`` = among the targets checked since launch (≤ ``as_of``),
+    those whose latest check finds it on the shelf ÷ those checked (``n_checked``;
+    ``checked_share`` = n_checked ÷ targets beside it; an unchecked target is not counted); ``median_days_to_shelf`` over the targets
     that got it on the shelf, ``n_never_on_shelf``; ``coverage_met`` / ``on_shelf_met``
     against the targets (1.0 = 100 %).
 
@@ -459,18 +460,21 @@ def new_product_launches(
         n_on = int(latest["on_shelf"].sum())
         n = len(tg)
         cov = len(ordered) / n if n else np.nan
-        shelf = n_on / n if n else np.nan
+        n_chk = int(len(latest))
+        shelf = n_on / n_chk if n_chk else np.nan
         rows.append({
             "product_id": pid, "launch_date": launch, "n_targets": n, "n_ordered": len(ordered),
-            "coverage": cov, "n_on_shelf": n_on, "n_checked": int(len(latest)), "on_shelf_rate": shelf,
+            "coverage": cov, "n_on_shelf": n_on, "n_checked": n_chk, "on_shelf_rate": shelf,
+            "checked_share": n_chk / n if n else np.nan,
             "median_days_to_shelf": float(dts["days_to_shelf"].median()) if dts["days_to_shelf"].notna().any() else np.nan,
             "n_never_on_shelf": int(dts["days_to_shelf"].isna().sum()),
             "coverage_met": bool(n and cov >= coverage_target - 1e-12),
-            "on_shelf_met": bool(n and shelf >= on_shelf_target - 1e-12),
+            "on_shelf_met": bool(n_chk and shelf >= on_shelf_target - 1e-12),
         })
         per_customer.append(dts)
     out = pd.DataFrame(rows, columns=["product_id", "launch_date", "n_targets", "n_ordered", "coverage",
-                                      "n_on_shelf", "n_checked", "on_shelf_rate", "median_days_to_shelf",
+                                      "n_on_shelf", "n_checked", "on_shelf_rate", "checked_share",
+                                      "median_days_to_shelf",
                                       "n_never_on_shelf", "coverage_met", "on_shelf_met"])
     for col in ("product_name", "brand"):
         if col in products.columns:
@@ -488,13 +492,19 @@ def new_product_launches(
 def indicator_panel(
     lines: pd.DataFrame, item: str = "brand", by: Sequence[str] = ("group",), freq: str = "MS",
     checks: pd.DataFrame | None = None, targets: pd.DataFrame | None = None,
-    items: Sequence | None = None, share_value: str = "order_qty",
+    items: Sequence | None = None, share_value: str = "order_qty", unchecked: str = "exclude",
 ) -> pd.DataFrame:
     """All indicators per period, ``by`` group and ``item`` in one wide table: cartons,
     cases, amount, value_per_case, share, coverage, sell_through, repurchase_rate,
     order_fill_rate, order_at_cap_share and (with shelf ``checks`` and ``targets`` carrying
-    the ``by`` columns) on_shelf_rate. ``items`` keeps only those items (after the shares
+    the ``by`` columns) on_shelf_rate with ``checked_share`` beside it (customers checked in
+    the period ÷ customers of the group). ``items`` keeps only those items (after the shares
     and the active-customer counts are computed over everything).
+
+    The on-shelf rate is among the customers checked in the period (``unchecked="exclude"``,
+    :func:`on_shelf_rate`): target stores are checked every month, comparison stores now and
+    then, so counting an unchecked store as "not on the shelf" would compare check
+    frequencies, not shelves.
     """
     by = list(by)
     keys = ["period", *by, item]
@@ -507,8 +517,10 @@ def indicator_panel(
     fill = order_fill(lines, item=item, by=by, freq=freq)
     out = out.merge(fill[[*keys, "order_fill_rate", "order_at_cap_share"]], on=keys, how="left")
     if checks is not None and targets is not None:
-        shelf = on_shelf_rate(checks, targets, item=item, by=by, freq=freq, items=items)
-        out = out.merge(shelf[[*keys, "on_shelf_rate"]], on=keys, how="left")
+        shelf = on_shelf_rate(checks, targets, item=item, by=by, freq=freq, items=items,
+                              unchecked=unchecked)
+        shelf["checked_share"] = shelf["n_checked"] / shelf["n_targets"].where(shelf["n_targets"] > 0)
+        out = out.merge(shelf[[*keys, "on_shelf_rate", "checked_share"]], on=keys, how="left")
     if items is not None:
         out = out[out[item].isin(list(items))]
     for c in ("cartons", "cases", "amount", "customers"):

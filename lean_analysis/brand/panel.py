@@ -48,15 +48,57 @@ def product_names(tables: Tables, product_ids: Sequence) -> dict:
     return dict(zip(names["product_id"], names["product_name"], strict=True))
 
 
+SCOPES = ("product", "brand", "key_brands")
+
+
+def programme_scope(row: dict) -> str:
+    """What a programme promotes, so what its outcome sums: ``"key_brands"`` for a benchmark
+    terminal programme (``kind == "terminal"``: the in-store service day serves the whole
+    store, so every key-brand specification, DESIGN §1 practice 4; the row's ``brand`` is
+    only its focus brand), else ``"product"`` when the row names a ``product_id``, else
+    ``"brand"``."""
+    if str(row.get("kind", "")) == "terminal":
+        return "key_brands"
+    if pd.notna(row.get("product_id")) and row.get("product_id") not in (None, ""):
+        return "product"
+    return "brand"
+
+
+def key_brand_products(tables: Tables) -> list[str]:
+    """The product ids of the key brands (``products.is_key_brand``), sorted."""
+    return tables.sql("SELECT product_id FROM products WHERE is_key_brand ORDER BY product_id"
+                      )["product_id"].tolist()
+
+
+def all_products(tables: Tables) -> list[str]:
+    """Every product id, sorted (a store's total sales)."""
+    return tables.sql("SELECT product_id FROM products ORDER BY product_id")["product_id"].tolist()
+
+
+def customer_names(tables: Tables, customer_ids: Sequence) -> dict:
+    """``customer_id -> customer_name`` for the ``customer_ids`` found in ``customers``."""
+    ids = list(dict.fromkeys(customer_ids))
+    if not ids:
+        return {}
+    names = tables.sql(
+        f"SELECT customer_id, customer_name FROM customers WHERE customer_id IN ({_placeholders(ids)})",
+        ids)
+    return dict(zip(names["customer_id"], names["customer_name"], strict=True))
+
+
 def programme_info(tables: Tables, programme_id: str) -> dict:
-    """The programme's row, its product ids (its ``product_id``, else every product of its
-    ``brand``) and its target customer ids."""
+    """The programme's row, its ``scope`` (:func:`programme_scope`), its product ids (the
+    scope's: its ``product_id``, every product of its ``brand``, or every key-brand product)
+    and its target customer ids."""
     prog = tables.sql("SELECT * FROM programmes WHERE programme_id = ?", [programme_id])
     if prog.empty:
         have = programme_ids(tables)
         raise ValueError(f"programmes: no programme_id {programme_id!r} (have: {have})")
     row = prog.iloc[0].to_dict()
-    if pd.notna(row.get("product_id")) and row.get("product_id") not in (None, ""):
+    row["scope"] = programme_scope(row)
+    if row["scope"] == "key_brands":
+        pids = key_brand_products(tables)
+    elif row["scope"] == "product":
         pids = [row["product_id"]]
     else:
         pids = tables.sql(

@@ -373,3 +373,244 @@ def panel_variance_inputs(panel: pd.DataFrame, unit: str, time: str, outcome: st
         "n_units": int(df[unit].nunique()),
         "n_periods": int(df[time].nunique()),
     }
+
+
+# --------------------------------------------------------------------------- the estimator's own power
+#
+# The formulas above describe an idealised DiD (equicorrelated errors, means of groups).
+# The report states the power of the estimator it actually used: from the DiD's own
+# cluster-robust standard error, or, for a synthetic control, from its placebo distribution.
+# simulate_power_did / simulate_power_synth check a stated power by planting an effect of
+# the stated size and re-running the estimator.
+
+
+def _crit_df(q: float, df: float | None) -> float:
+    return float(stats.t.ppf(q, df)) if df is not None else float(stats.norm.ppf(q))
+
+
+def mde_from_se(se: float, alpha: float = 0.05, power: float = 0.8, df: float | None = None) -> float:
+    """MDE = (t_{1−α/2,df} + t_{power,df}) × SE (Bloom 1995; ``df=None``: normal quantiles),
+    with SE the estimator's own standard error (e.g. the DiD's cluster-robust SE, df = its
+    clusters − 1).
+
+    >>> round(mde_from_se(1.0), 4)  # 1.96 + 0.8416
+    2.8016
+    """
+    return (_crit_df(1 - alpha / 2, df) + _crit_df(power, df)) * float(se)
+
+
+def power_from_se(effect: float, se: float, alpha: float = 0.05, df: float | None = None) -> float:
+    """Power of the two-sided test at ``alpha`` for ``effect`` when the estimate has
+    standard error ``se``: F(|effect| / se − t_{1−α/2}) (the far tail ignored, so at
+    :func:`mde_from_se` it gives back ``power``).
+
+    >>> round(power_from_se(mde_from_se(2.0), 2.0), 9)
+    0.8
+    """
+    q = _crit_df(1 - alpha / 2, df)
+    z = abs(effect) / float(se) - q
+    return float(stats.t.cdf(z, df)) if df is not None else float(stats.norm.cdf(z))
+
+
+def scaled_se(se: float, n_now: int, n_new: int) -> float:
+    """The standard error with ``n_new`` instead of ``n_now`` target customers, each with the
+    same number of comparison customers: SE ∝ √(1/N_T + 1/N_C) = √((1 + 1/k) / N_T), so
+    SE × √(n_now / n_new).
+
+    >>> scaled_se(2.0, 4, 16)
+    1.0
+    """
+    return float(se) * math.sqrt(n_now / n_new)
+
+
+def required_targets_from_se(
+    effect: float, se: float, n_now: int, alpha: float = 0.05, power: float = 0.8,
+    controls_per_target: float | None = None, max_targets: int = 100_000,
+) -> int | None:
+    """The smallest number of target customers whose estimate (SE scaled by
+    :func:`scaled_se`) detects ``effect`` with ``power``; the t degrees of freedom are those
+    of the new design's clusters, N_T (1 + k) − 1 (normal quantiles when
+    ``controls_per_target`` is None). ``None`` when ``effect`` is 0 or more than
+    ``max_targets`` would be needed.
+
+    >>> required_targets_from_se(2.8016, 1.0, 1)  # the MDE of 1 target: 1 target
+    1
+    >>> required_targets_from_se(2.8016 / 2, 1.0, 1)  # half of it: 4 times as many
+    4
+    """
+    if effect == 0 or not np.isfinite(se) or se <= 0:
+        return None
+
+    def ok(n: int) -> bool:
+        df = n * (1 + controls_per_target) - 1 if controls_per_target is not None else None
+        return power_from_se(effect, scaled_se(se, n_now, n), alpha, df) >= power
+
+    lo, hi = 1, 1
+    while not ok(hi):
+        lo, hi = hi + 1, hi * 2
+        if hi > max_targets:
+            return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _draws(n: int, k: int, n_draws: int, rng) -> np.ndarray:
+    import itertools
+
+    if math.comb(n, k) <= n_draws:
+        return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
+    return np.array([rng.choice(n, size=k, replace=False) for _ in range(n_draws)])
+
+
+def _synth_parts(detail) -> tuple[list, np.ndarray]:
+    """The treated results and their scales (pre-period means with normalize="ratio")."""
+    results = list(detail.results.values()) if hasattr(detail, "results") else [detail]
+    f = np.array([r.baseline if detail.normalize == "ratio" else 1.0 for r in results], dtype=float)
+    return results, f
+
+
+def synth_power(detail, effect: float, alpha: float = 0.05, n_draws: int = 1000,
+                seed: int = 0) -> float:
+    """Power of a synthetic control (:func:`~lean_analysis.brand.synthetic_control`) to give
+    a positive verdict (placebo interval above 0 *and* RMSPE-ratio p ≤ ``alpha``, as
+    :func:`lean_analysis.targets.effect_verdict`) for an effect of ``effect`` outcome units
+    per treated unit and period, from its placebo distribution.
+
+    Each draw of as many placebo units as there are treated units (from those behind the
+    interval) stands in for the treated units: ``effect`` is added to their post-period gaps
+    (on each treated unit's scale). The draw is detected when its average post-period gap
+    exceeds the placebo noise's (1 − α/2) quantile (the interval's lower end above 0) and its
+    mean RMSPE ratio ranks within ``alpha`` among the unplanted placebo draws (the p-value).
+    The power is the detected share of the draws (every combination when there are at most
+    ``n_draws``, else ``n_draws`` random ones with ``seed``).
+    """
+    results, f = _synth_parts(detail)
+    k = len(results)
+    st = detail.placebo_stats
+    if not len(st) or "in_interval" not in st.columns:
+        return float("nan")
+    pg = results[0].placebo_gaps
+    factor = float(f.mean()) if k > 1 else float(f[0])
+    wide = pg.pivot(index="time", columns="unit", values="gap").sort_index() / factor
+    start = pd.Timestamp(results[0].start) if isinstance(wide.index, pd.DatetimeIndex) else results[0].start
+    post = np.asarray(wide.index >= start)
+    rng = np.random.default_rng(seed)
+    units_p = st.loc[st["in_p_value"].to_numpy(dtype=bool), "unit"].tolist()
+    units_i = st.loc[st["in_interval"].to_numpy(dtype=bool), "unit"].tolist()
+    if len(units_i) < k or len(units_p) < k:
+        return float("nan")
+    stat = st.set_index("unit")
+    # null distributions, as the estimator draws them
+    null_ratio = stat.loc[units_p, "ratio"].to_numpy(dtype=float)[_draws(len(units_p), k, n_draws, rng)].mean(axis=1)
+    gi = stat.loc[units_i, "post_mean_gap"].to_numpy(dtype=float)
+    di = _draws(len(units_i), k, n_draws, rng)
+    noise = (gi[di] * f[None, :]).mean(axis=1)
+    q_hi = np.quantile(noise, 1 - alpha / 2, method="higher")
+    # planted draws
+    g = wide[units_i].to_numpy(dtype=float)  # time × placebo, transformed scale
+    pre_rmspe = np.sqrt(np.mean(g[~post] ** 2, axis=0))
+    ratios = np.empty((len(units_i), k))
+    for i in range(k):
+        shifted = g[post] + effect / f[i]
+        ratios[:, i] = np.sqrt(np.mean(shifted**2, axis=0)) / np.where(pre_rmspe > 0, pre_rmspe, np.nan)
+    mean_ratio = np.nanmean(ratios[di, np.arange(k)[None, :]], axis=1)
+    est = noise + effect
+    null_sorted = np.sort(null_ratio[np.isfinite(null_ratio)])
+    n_ge = len(null_sorted) - np.searchsorted(null_sorted, mean_ratio, side="left")
+    p = (1 + n_ge) / (1 + len(null_sorted))
+    return float(np.mean((est - q_hi > 0) & (p <= alpha)))
+
+
+def synth_mde(detail, alpha: float = 0.05, power: float = 0.8, n_draws: int = 1000,
+              seed: int = 0, tol: float = 1e-3) -> float:
+    """The smallest effect whose :func:`synth_power` reaches ``power`` (bisection; outcome
+    units per treated unit and period). NaN without placebos."""
+    results, f = _synth_parts(detail)
+    hi = float(max(np.abs(detail.estimate), 1.0, float(np.nanmean([r.pre_rmspe for r in results]))))
+
+    def pw(d):
+        return synth_power(detail, d, alpha, n_draws, seed)
+
+    if not np.isfinite(pw(hi)):
+        return float("nan")
+    n = 0
+    while pw(hi) < power:
+        hi *= 2
+        n += 1
+        if n > 30:
+            return float("inf")
+    lo = 0.0
+    while hi - lo > tol * max(hi, 1.0):
+        mid = (lo + hi) / 2
+        if pw(mid) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def simulate_power_did(
+    panel: pd.DataFrame, unit: str, time: str, outcome: str, treated, start, effect: float,
+    alpha: float = 0.05, reps: int = 200, seed: int = 0,
+) -> float:
+    """Share of ``reps`` re-estimations of :func:`~lean_analysis.brand.did` whose interval
+    lies above 0 when ``effect`` is planted in the treated units' post-period outcome.
+
+    Each replication keeps the panel's design and its fitted two-way fixed effects without
+    the programme (the fit minus β̂ D), adds ``effect`` × D, and resamples the noise by a wild
+    cluster bootstrap of the fit's residuals (one Rademacher sign per unit, so each unit's
+    serial correlation is kept; Cameron, Gelbach & Miller 2008).
+    """
+    from lean_analysis.brand.did import did, twfe_residuals
+
+    beta, resid, d, flag = twfe_residuals(panel, unit, time, outcome, treated, start)
+    y = panel[outcome].to_numpy(dtype=float)
+    base = y - resid - beta * d  # α_i + λ_t
+    codes, uniq = pd.factorize(panel[unit])
+    rng = np.random.default_rng(seed)
+    hits = 0
+    work = panel[[unit, time]].copy()
+    work["_treated"] = flag
+    for _ in range(reps):
+        w = rng.choice([-1.0, 1.0], size=len(uniq))[codes]
+        work[outcome] = base + effect * d + w * resid
+        r = did(work, unit, time, outcome, "_treated", start, alpha=alpha, event_study=False)
+        hits += r.ci_low > 0
+    return hits / reps
+
+
+def simulate_power_synth(
+    panel: pd.DataFrame, unit: str, time: str, outcome: str, placebo_units: list, donors: list,
+    n_treated: int, start, effect: float, alpha: float = 0.05, reps: int = 100, seed: int = 0,
+    normalize: str = "ratio",
+) -> float:
+    """Share of ``reps`` re-estimations of a synthetic control that give a positive verdict
+    (:func:`lean_analysis.targets.effect_verdict`) when ``effect`` is planted in the
+    post-period outcome of ``n_treated`` units drawn at random from ``placebo_units`` (a
+    resampled placebo assignment); the other ``donors`` are their pool."""
+    from lean_analysis.brand.synth import synthetic_control
+    from lean_analysis.targets import effect_verdict
+
+    rng = np.random.default_rng(seed)
+    tcol = panel[time]
+    start_c = pd.Timestamp(start) if pd.api.types.is_datetime64_any_dtype(tcol) else start
+    post = (tcol >= start_c).to_numpy()
+    hits = 0
+    units = list(placebo_units)
+    for _ in range(reps):
+        pick = list(rng.choice(len(units), size=n_treated, replace=False))
+        fake = [units[i] for i in pick]
+        keep = panel[unit].isin(set(donors) | set(fake)).to_numpy()
+        work = panel[keep].copy()
+        bump = work[unit].isin(set(fake)).to_numpy() & post[keep]
+        work.loc[bump, outcome] = work.loc[bump, outcome] + effect
+        pool = [u for u in donors if u not in set(fake)]
+        r = synthetic_control(work, unit, time, outcome, fake if n_treated > 1 else fake[0], start,
+                              donors=pool, alpha=alpha, normalize=normalize, seed=seed)
+        hits += effect_verdict("synth", r.ci_low, r.ci_high, r.p_value, alpha) == "positive"
+    return hits / reps

@@ -22,6 +22,7 @@ from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, use_theme
 from lean_analysis.targets import effect_verdict as verdict
 from lean_analysis.targets import pretrend_warning
+from lean_analysis.targets import status as target_status
 
 GROUP_COLOURS = {"target": PALETTE[1], "comparison": PALETTE[0]}
 INDICATORS = [  # column, text key, is a fraction
@@ -72,9 +73,19 @@ def method_label(method: str, lang: str = "zh") -> str:
 
 
 def item_label(ev, lang: str = "zh") -> str:
-    """The cultivated item: its brand, or the product id and name."""
+    """The cultivated item: its brand, the product id and name, or (benchmark terminals)
+    the key brands."""
+    if getattr(ev, "scope", None) == "key_brands":
+        return t("br_scope_key_brands", lang)
     labels = list(getattr(ev, "item_labels", None) or ev.items)
     return "、".join(map(str, labels)) if lang == "zh" else ", ".join(map(str, labels))
+
+
+def customer_label(ev, customer_id) -> str:
+    """The customer's name (its id when the customers table has none)."""
+    names = getattr(ev, "names", None) or {}
+    name = names.get(customer_id)
+    return str(name) if name not in (None, "") and not _missing(name) else str(customer_id)
 
 
 def reason_text(ev, max_synth: int, lang: str = "zh") -> str:
@@ -136,19 +147,44 @@ def matched_on_label(value: str, lang: str = "zh") -> str:
                       for k in str(value).split("+"))
 
 
-def comparison_display(comparison: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
-    cols = {
-        "target_id": t("br_col_target_id", lang), "customer_id": t("br_col_customer_id", lang),
-        "rank": t("br_col_rank", lang), "distance": t("br_col_distance", lang),
-        "matched_on": t("br_col_matched_on", lang), "pre_outcome": t("br_col_pre", lang),
-        "target_pre_outcome": t("br_col_target_pre", lang),
-    }
-    keep = ["target_id", "customer_id", "rank", "distance", "matched_on", "pre_outcome",
-            "target_pre_outcome"]
-    df = comparison[keep].copy()
-    df["matched_on"] = df["matched_on"].map(lambda v: matched_on_label(v, lang))
-    df = df.rename(columns=cols)
-    return df, {cols["distance"]: ",.2f", cols["pre_outcome"]: ",.1f", cols["target_pre_outcome"]: ",.1f"}
+def comparison_display(ev, lang: str = "zh", max_rows: int = 15) -> tuple[pd.DataFrame, dict]:
+    """The matched comparison customers summarised per target customer (names, not ids):
+    how many were matched, on what, their mean pre-period sales beside the target's, and the
+    mean and largest distance. At most ``max_rows`` rows: the targets with the largest mean
+    distance (the weakest matches) when there are more."""
+    comp = ev.comparison
+    g = comp.groupby("target_id", sort=True)
+    df = pd.DataFrame({
+        "n": g.size(),
+        "matched_on": g["matched_on"].agg(lambda v: v.mode().iloc[0] if len(v) else ""),
+        "target_pre": g["target_pre_outcome"].first(),
+        "pre": g["pre_outcome"].mean(),
+        "dist": g["distance"].mean(),
+        "dist_max": g["distance"].max(),
+    }).reset_index()
+    df = df.sort_values(["dist", "target_id"], ascending=[False, True], kind="mergesort").head(max_rows)
+    cols = {k: t(f"br_col_{k}", lang) for k in ("target_id", "n_matched", "matched_on", "target_pre",
+                                                 "pre_mean", "distance", "distance_max")}
+    out = pd.DataFrame({
+        cols["target_id"]: df["target_id"].map(lambda c: customer_label(ev, c)),
+        cols["n_matched"]: df["n"].to_numpy(),
+        cols["matched_on"]: df["matched_on"].map(lambda v: matched_on_label(v, lang)),
+        cols["target_pre"]: df["target_pre"].to_numpy(),
+        cols["pre_mean"]: df["pre"].to_numpy(),
+        cols["distance"]: df["dist"].to_numpy(),
+        cols["distance_max"]: df["dist_max"].to_numpy(),
+    }).reset_index(drop=True)
+    return out, {cols["target_pre"]: ",.1f", cols["pre_mean"]: ",.1f", cols["distance"]: ",.2f",
+                 cols["distance_max"]: ",.2f"}
+
+
+def comparison_note(ev, pre_months: int, max_rows: int = 15, lang: str = "zh") -> str:
+    """How the comparison customers were chosen; says when the table shows only some targets."""
+    text = t("br_comparison_note", lang, pre_months=pre_months)
+    n = ev.comparison["target_id"].nunique() if len(ev.comparison) else 0
+    if n > max_rows:
+        text += " " + t("br_comparison_top", lang, n=max_rows, total=n)
+    return text
 
 
 def matching_notes(comparison: pd.DataFrame, k: int, lang: str = "zh") -> list[str]:
@@ -184,7 +220,7 @@ def indicator_plot(ind: pd.DataFrame, group_sizes: dict, start, lang: str = "zh"
     shown = [x for x in INDICATORS if x[0] in df.columns and df[x[0]].notna().any()]
     ncol = 3
     nrow = math.ceil(len(shown) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 3.2 * nrow), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.6 * nrow), sharex=True, squeeze=False)
     for ax, (col, key, frac) in zip(axes.flat, shown, strict=False):
         for g in ("target", "comparison"):
             s = df[df["group"] == g].sort_values("period")
@@ -196,6 +232,13 @@ def indicator_plot(ind: pd.DataFrame, group_sizes: dict, start, lang: str = "zh"
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             if col != "share":
                 ax.set_ylim(0, 1.05)
+        if col == "on_shelf_rate" and "checked_share" in df.columns:
+            dotted = []
+            for g in ("target", "comparison"):
+                s = df[df["group"] == g].sort_values("period")
+                dotted += ax.plot(s["period"], s["checked_share"], ls=":", lw=1.1, color=GROUP_COLOURS[g],
+                                  label=f"{group_label(g, lang)} · {t('br_checked_share', lang)}")
+            ax.legend(handles=dotted, loc="center right", fontsize=7)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
@@ -251,10 +294,12 @@ def trend_plot(panel: pd.DataFrame, outcome: str, start, lang: str = "zh"):
 # --------------------------------------------------------------------------- effects
 
 
-def effect_display(table: pd.DataFrame, alpha: float, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+def effect_display(table: pd.DataFrame, alpha: float, lang: str = "zh", ev=None) -> tuple[pd.DataFrame, dict]:
+    """The effect table; ``ev`` (the evaluation) names the customers of per-target rows."""
     lvl = level_text(alpha)
     out = pd.DataFrame({
-        t("br_col_unit", lang): table["unit"].map(lambda u: t("br_all", lang) if u == "all" else u),
+        t("br_col_unit", lang): table["unit"].map(
+            lambda u: t("br_all", lang) if u == "all" else (customer_label(ev, u) if ev is not None else u)),
         t("br_col_method", lang): table["method"].map(lambda m: method_label(m, lang)),
         t("br_col_estimate", lang): table["estimate"],
         t("br_col_ci_low", lang): table["ci_low"],
@@ -313,17 +358,21 @@ def event_note(pretrend_p: float, alpha: float, lang: str = "zh") -> tuple[str, 
     return note, None
 
 
+def _unit_name(ev, unit) -> str:
+    return customer_label(ev, unit) if ev is not None else str(unit)
+
+
 def _synth_results(res) -> list:
     return list(res.results.values()) if hasattr(res, "results") else [res]
 
 
-def synth_plot(res, start, lang: str = "zh", placebos: str = "interval"):
+def synth_plot(res, start, lang: str = "zh", placebos: str = "interval", ev=None):
     """Left: treated paths and their synthetic controls. Right: gaps (bold) over the
     placebo customers' gaps (grey): exactly the placebos the result used for its interval
     (``placebos="interval"``: those whose pre-period fit passes the result's ``fit_cap``) or
     for its p-value (``"p_value"``), as :meth:`~lean_analysis.brand.SynthResult.placebo_units`
     gives them. With several treated units the placebos are those of the average effect,
-    drawn on the first treated unit's scale."""
+    drawn on the first treated unit's scale. ``ev`` (the evaluation) names the customers."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -332,9 +381,9 @@ def synth_plot(res, start, lang: str = "zh", placebos: str = "interval"):
     for i, r in enumerate(results):
         colour = PALETTE[(i + 1) % len(PALETTE)]
         ax1.plot(r.treated_path.index, r.treated_path.to_numpy(), color=colour, lw=1.8,
-                 label=f"{t('br_synth_treated', lang)} {r.treated_unit}")
+                 label=f"{t('br_synth_treated', lang)} {_unit_name(ev, r.treated_unit)}")
         ax1.plot(r.synthetic_path.index, r.synthetic_path.to_numpy(), color=colour, lw=1.2, ls="--",
-                 label=f"{t('br_synth_synthetic', lang)} {r.treated_unit}")
+                 label=f"{t('br_synth_synthetic', lang)} {_unit_name(ev, r.treated_unit)}")
     used = set(res.placebo_units(placebos))
     pg = results[0].placebo_gaps
     if len(pg) and used:
@@ -344,7 +393,7 @@ def synth_plot(res, start, lang: str = "zh", placebos: str = "interval"):
                      label=t("br_synth_placebos", lang) if j == 0 else None)
     for i, r in enumerate(results):
         ax2.plot(r.gap.index, r.gap.to_numpy(), color=PALETTE[(i + 1) % len(PALETTE)], lw=2,
-                 label=str(r.treated_unit))
+                 label=_unit_name(ev, r.treated_unit))
     if len(results) > 1:
         ax2.plot(res.gap.index, res.gap.to_numpy(), color="#222222", lw=2.4,
                  label=t("br_synth_average", lang))
@@ -360,11 +409,17 @@ def synth_plot(res, start, lang: str = "zh", placebos: str = "interval"):
     return fig
 
 
-def weights_display(res, n: int = 10, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
-    """The largest synthetic-control weights, one column per treated unit."""
+def weights_display(res, n: int = 10, lang: str = "zh", ev=None) -> tuple[pd.DataFrame, dict]:
+    """The largest synthetic-control weights, one column per treated unit (customer names
+    when ``ev`` is given)."""
     results = _synth_results(res)
-    w = pd.DataFrame({str(r.treated_unit): r.weights for r in results}).fillna(0.0)
+    w = pd.DataFrame({r.treated_unit: r.weights for r in results}).fillna(0.0)
     w = w.loc[w.max(axis=1).sort_values(ascending=False).index[:n]]
+    if ev is not None:
+        w.columns = [customer_label(ev, c) for c in w.columns]
+        w.index = [customer_label(ev, c) for c in w.index]
+    else:
+        w.columns = [str(c) for c in w.columns]
     w.index.name = t("br_col_donor", lang)
     return w, {c: ",.3f" for c in w.columns}
 
@@ -372,21 +427,35 @@ def weights_display(res, n: int = 10, lang: str = "zh") -> tuple[pd.DataFrame, d
 # --------------------------------------------------------------------------- shelves
 
 
-def shelf_display(shelf: pd.DataFrame, item: str, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+def shelf_display(ev, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """The target customers whose latest check does not find the item or who were never
+    checked (names), latest check first; empty when every target was checked and carries it."""
+    shelf = ev.shelf
+    bad = shelf[~shelf["on_shelf"].fillna(False).astype(bool)]
+    bad = bad.sort_values(["last_check", "customer_id"], ascending=[False, True], na_position="last")
     out = pd.DataFrame({
-        t("br_col_target_id", lang): shelf["customer_id"],
-        t("br_col_item", lang): shelf[item],
-        t("br_col_last_check", lang): shelf["last_check"].map(_date),
-        t("br_col_on_shelf", lang): shelf["on_shelf"].map(
+        t("br_col_target_id", lang): bad["customer_id"].map(lambda c: customer_label(ev, c)),
+        t("br_col_last_check", lang): bad["last_check"].map(_date),
+        t("br_col_on_shelf", lang): bad["on_shelf"].map(
             lambda v: t("br_not_checked", lang) if _missing(v) else t("show_yes" if v else "show_no", lang)),
     })
-    return out, {}
+    return out.reset_index(drop=True), {}
 
 
 def shelf_cards(ev, lang: str = "zh") -> list[dict]:
-    return [{"label": t("br_on_shelf_card", lang), "value": ev.on_shelf_rate, "format": "percent",
-             "target": ev.on_shelf_target, "status": ev.on_shelf_status,
-             "note": f"{ev.n_on_shelf} / {len(ev.targets)}"}]
+    return [
+        {"label": t("br_on_shelf_card", lang), "value": ev.on_shelf_rate, "format": "percent",
+         "target": ev.on_shelf_target, "status": ev.on_shelf_status,
+         "note": f"{ev.n_on_shelf} / {ev.n_checked}"},
+        {"label": t("br_checked_card", lang), "value": ev.checked_share, "format": "percent",
+         "note": f"{ev.n_checked} / {len(ev.targets)}"},
+    ]
+
+
+def shelf_text(ev, lang: str = "zh") -> str:
+    """One sentence: the on-shelf rate among the checked targets and how many were checked."""
+    return t("br_shelf_text", lang, rate=_pct(ev.on_shelf_rate), n_on=ev.n_on_shelf, n_checked=ev.n_checked,
+             n=len(ev.targets), checked=_pct(ev.checked_share), as_of=_date(ev.as_of))
 
 
 def new_products_display(tab: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
@@ -400,6 +469,7 @@ def new_products_display(tab: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFr
         t("coverage", lang): tab["coverage"],
         t("br_col_n_checked", lang): tab["n_checked"],
         t("br_col_n_on_shelf", lang): tab["n_on_shelf"],
+        t("br_checked_share", lang): tab["checked_share"] if "checked_share" in tab.columns else float("nan"),
         t("on_shelf_rate", lang): tab["on_shelf_rate"],
         t("br_col_median_days", lang): tab["median_days_to_shelf"],
         t("br_col_never", lang): tab["n_never_on_shelf"],
@@ -407,6 +477,7 @@ def new_products_display(tab: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFr
         t("br_col_on_shelf_met", lang): tab["on_shelf_met"].map(lambda v: t("met" if v else "not_met", lang)),
     })
     fmts = {t("coverage", lang): "percent", t("on_shelf_rate", lang): "percent",
+            t("br_checked_share", lang): "percent",
             t("br_col_median_days", lang): ",.0f"}
     return out, fmts
 
@@ -415,11 +486,16 @@ def new_products_display(tab: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFr
 
 
 def power_text(pw: dict, lang: str = "zh") -> str:
+    """What the estimator used can detect (its MDE, from its own SE or placebo
+    distribution) and how many targets a next programme needs for the stated lift."""
+    if not pw or _missing(pw.get("mde")):
+        return ""
     need = pw.get("required_targets")
-    return t("br_power_text", lang, sigma=_num(pw.get("sigma")), rho=_num(pw.get("rho"), 2),
-             n_pre=pw.get("n_pre"), n_post=pw.get("n_post"), k=pw.get("controls_per_target"),
-             power=_pct(pw.get("power")), mde=_num(pw.get("mde")), mde_lift=_pct(pw.get("mde_lift")),
-             lift=_pct(pw.get("lift")), effect=_num(pw.get("effect")),
+    key = "br_power_did" if pw.get("basis") == "did_se" else "br_power_synth"
+    return t(key, lang, power=_pct(pw.get("power")), mde=_num(pw.get("mde")),
+             mde_lift=_pct(pw.get("mde_lift")), se=_num(pw.get("se"), 2), n=pw.get("n_targets"),
+             n_placebos=pw.get("n_placebos", ""), lift=_pct(pw.get("lift")),
+             effect=_num(pw.get("effect")), k=pw.get("controls_per_target"),
              need=need if need is not None else t("br_power_unreachable", lang))
 
 
@@ -445,9 +521,70 @@ def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
         _, warn = event_note(row["pretrend_p"], alpha, lang)
         if warn:
             text += " " + warn
+    for key, res in (getattr(ev, "secondary", None) or {}).items():
+        r2 = res.table.set_index("unit").loc["all"]
+        text += " " + t(f"br_conc_secondary_{key}", lang, est=_num(r2["estimate"]), lo=_num(r2["ci_low"]),
+                        hi=_num(r2["ci_high"]), level=level_text(alpha), lift=_pct(r2["lift"]))
     if ev.shelf is not None and len(ev.targets):
-        rate = ev.on_shelf_rate
-        text += " " + t("br_conc_shelf", lang, rate=_pct(rate), n_on=ev.n_on_shelf, n=len(ev.targets),
+        text += " " + t("br_conc_shelf", lang, rate=_pct(ev.on_shelf_rate), n_on=ev.n_on_shelf,
+                        n_checked=ev.n_checked, n=len(ev.targets),
                         status=t("br_shelf_met" if ev.on_shelf_status == "met" else "br_shelf_not_met",
                                  lang))
     return text
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _points(diff: float, lang: str) -> str:
+    """A difference of two rates in percentage points ("个百分点" in zh)."""
+    return t("br_points", lang, n=f"{abs(float(diff)) * 100:.0f}")
+
+
+def summary_findings(evals: Sequence, new_products: pd.DataFrame | None, alpha: float,
+                     lang: str = "zh", coverage_target: float = 1.0,
+                     on_shelf_target: float = 1.0) -> list[dict]:
+    """The report's findings for :func:`lean_analysis.report.show.summary`, one sentence
+    each with its number, its interval and what to do: per evaluated programme its effect
+    (the verdict of :func:`lean_analysis.targets.effect_verdict` picks the advice; a
+    programme whose interval contains 0 gets the number of targets a next programme needs,
+    from the estimator's own power) and its targets' on-shelf rate (status from
+    :func:`lean_analysis.targets.status`); then the new products against their targets."""
+    out: list[dict] = []
+    lvl = level_text(alpha)
+    for ev in evals:
+        if ev.status != "evaluated" or ev.effect is None:
+            out.append({"text": t("br_sum_not_evaluated", lang, pid=ev.programme_id, name=ev.name,
+                                  reason=t(f"br_status_{ev.status}", lang)), "status": "not_measured"})
+            continue
+        row = ev.effect.table.set_index("unit").loc["all"]
+        v = verdict(ev.effect.method, row["ci_low"], row["ci_high"], row["p_value"], alpha)
+        pw = ev.power or {}
+        need = pw.get("required_targets")
+        args = dict(pid=ev.programme_id, name=ev.name, item=item_label(ev, lang),
+                    est=_num(row["estimate"]), lo=_num(row["ci_low"]), hi=_num(row["ci_high"]),
+                    level=lvl, lift=_pct(row["lift"], signed=True), p=_p(row["p_value"]),
+                    mde=_num(pw.get("mde")), power=_pct(pw.get("power")),
+                    lift_next=_pct(pw.get("lift")),
+                    need=need if need is not None else t("br_power_unreachable", lang))
+        text = t(f"br_sum_{v}", lang, **args)
+        for key, res in (getattr(ev, "secondary", None) or {}).items():
+            r2 = res.table.set_index("unit").loc["all"]
+            text += t(f"br_sum_secondary_{key}", lang, est=_num(r2["estimate"]), lo=_num(r2["ci_low"]),
+                      hi=_num(r2["ci_high"]))
+        out.append({"text": text, "status": None})
+        if ev.shelf is not None and len(ev.targets):
+            st = target_status(ev.on_shelf_rate, on_shelf_target, ">=")
+            gap = "" if st != "not_met" else t("br_sum_shelf_gap", lang,
+                                               pts=_points(on_shelf_target - ev.on_shelf_rate, lang))
+            out.append({"text": t("br_sum_shelf", lang, pid=ev.programme_id, rate=_pct(ev.on_shelf_rate),
+                                  n_on=ev.n_on_shelf, n_checked=ev.n_checked, n=len(ev.targets),
+                                  target=_pct(on_shelf_target), gap=gap), "status": st})
+    if new_products is not None and len(new_products):
+        cov = float(new_products["coverage"].mean())
+        shelf = float(new_products["on_shelf_rate"].mean())
+        st = target_status(min(cov, shelf), min(coverage_target, on_shelf_target), ">=")
+        n_bad = int((~new_products["coverage_met"].astype(bool) | ~new_products["on_shelf_met"].astype(bool)).sum())
+        out.append({"text": t("br_sum_new_products", lang, n=len(new_products), cov=_pct(cov), shelf=_pct(shelf),
+                              n_bad=n_bad), "status": st})
+    return out
