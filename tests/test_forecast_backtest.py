@@ -111,7 +111,8 @@ def test_no_future_data_in_any_fit(refit, adjust):
 def panel_bt():
     s = pd.concat([monthly(seasonal(40, seed=i, level=100 * (i + 1)), f"s{i}") for i in range(3)],
                   ignore_index=True)
-    bt = forecast.backtest(s, models=ALL, h=2, n_windows=3, refit=True, level=[80, 95])
+    bt = forecast.backtest(s, models=ALL, h=2, n_windows=3, refit=True, level=[80, 95],
+                           intervals="model")
     return s, bt
 
 
@@ -317,7 +318,7 @@ def test_festival_adjusted_models_see_no_future_and_keep_beta_between_refits():
     base = seasonal(40, seed=5)
     s = monthly(base)
     bt = forecast.backtest(s, models=["ses", "ets", "theta"], h=1, n_windows=4, refit=2,
-                           festival_adjust=True, level=[80])
+                           festival_adjust=True, level=[80], intervals="model")
     changed = base.copy()
     changed[38:] += 500
     bt2 = forecast.backtest(monthly(changed), models=["ses", "ets", "theta"], h=1, n_windows=4,

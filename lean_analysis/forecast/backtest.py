@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from . import conformal as _conformal
 from . import engine as _engine
 from .manager import join_manager
 from .models import ENSEMBLE, MANAGER
@@ -38,6 +39,7 @@ def backtest(
     nonnegative: bool = True,
     calendar_adjust: str | None = None,
     festival_adjust: bool = False,
+    intervals: str = "conformal",
 ) -> pd.DataFrame:
     """Rolling-origin (time-series cross-validation) forecasts of every series by every model.
 
@@ -99,13 +101,24 @@ def backtest(
         ``dask.distributed.Client`` or a scheduler address: the same statsforecast call on
         Dask through fugue (see :mod:`lean_analysis.forecast.engine`).
 
+    intervals
+        ``"conformal"`` (default): the models' own prediction intervals recalibrated on the
+        residuals of earlier windows (split conformal, pooled over the series:
+        :mod:`lean_analysis.forecast.conformal`; the first window gets none); ``"model"``:
+        the models' own intervals. On the county sample (notebook settings) the 80 %
+        intervals of arima, theta and the ensemble covered 71.9 %, 73.7 % and 77.1 % with
+        ``"model"``, 80.3 %, 80.5 % and 78.8 % with ``"conformal"`` (95 %: 88.7 %, 85.9 %,
+        92.9 % against 95.3 %, 95.2 %, 95.6 %).
+
     Returns
     -------
     DataFrame ``unique_id, cutoff, ds, step, model, y, forecast, lo_<l>, hi_<l>`` (one row
     per series, cutoff, step and model; models without intervals have NaN bounds).
     ``attrs``: ``"skipped"`` — records (list of dicts) of the series × model pairs not
     forecast (too short, ending early, no manager forecast), read them with
-    :func:`skipped`; ``"params"``; ``"freq"``; ``"clipped"``; ``"warnings"`` (statsforecast
+    :func:`skipped`; ``"params"``; ``"conformal"`` (records ``model, step, level,
+    q, n``: the conformal factors of all windows, from the models' own bounds, which
+    :func:`predict` uses with ``intervals="conformal"``); ``"freq"``; ``"clipped"``; ``"warnings"`` (statsforecast
     warnings by message, counted when ``n_jobs == 1``; with ``n_jobs > 1`` they are
     silenced and not counted).
 
@@ -117,6 +130,7 @@ def backtest(
     h, n_windows, step = positive_int(h, "h"), positive_int(n_windows, "n_windows"), \
         positive_int(step, "step")
     refit = _check_refit(refit)
+    intervals = _conformal.check(intervals)
     if window not in ("expanding", "sliding"):
         raise ValueError(f"window must be 'expanding' or 'sliding', not {window!r}")
     if window == "sliding":
@@ -209,6 +223,9 @@ def backtest(
     bt = bt.reset_index(drop=True)
     bt["step"] = bt["step"].astype("int64")
 
+    fac = _conformal.factors(bt, level)
+    if intervals == "conformal":
+        _conformal.calibrate_backtest(bt, level)
     clipped = spec.clip(bt)
 
     bt.attrs = {
@@ -218,11 +235,13 @@ def backtest(
                    "season_length": season_length, "level": list(level),
                    "refit": refit, "window": window, "input_size": input_size,
                    "spring_festival": spring_festival, "nonnegative": nonnegative,
-                   "calendar_adjust": calendar_adjust, "festival_adjust": festival_adjust},
+                   "calendar_adjust": calendar_adjust, "festival_adjust": festival_adjust,
+                   "intervals": intervals},
         "freq": freq,
         "clipped": clipped,
         "manager_rows_unused": int(unused),
         "warnings": dict(warn_counts),
+        "conformal": fac.to_dict("records"),
     }
     return bt
 

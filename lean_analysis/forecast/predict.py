@@ -6,6 +6,7 @@ import warnings
 
 import pandas as pd
 
+from . import conformal as _conformal
 from . import engine as _engine
 from .models import ENSEMBLE
 from .spec import ForecastSpec, prepare
@@ -16,7 +17,8 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
             spring_festival: bool = True, model_options: dict | None = None,
             min_train: dict | None = None, nonnegative: bool = True,
             calendar_adjust: str | None = None, festival_adjust: bool = False,
-            engine=None) -> pd.DataFrame:
+            engine=None, intervals: str | None = None, backtest: pd.DataFrame | None = None,
+            fallback: bool = True) -> pd.DataFrame:
     """Forecast the ``h`` periods after each series' last date with every model in ``models``.
 
     The models and the data treatment are prepared as for :func:`backtest`
@@ -28,9 +30,32 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
     ``n_jobs``), ``"dask"``, a ``dask.distributed.Client`` or a scheduler address; the
     forecasts are the same on every engine.
 
-    Returns ``unique_id, ds, step, model, forecast, lo_<l>, hi_<l>``; ``attrs["skipped"]``
-    lists the series × model pairs not forecast (too short).
+    ``intervals``: ``"model"`` (the models' own intervals; the default without
+    ``backtest``) or ``"conformal"`` (the default with ``backtest``): the models' own bounds
+    recalibrated with the conformal
+    factors of ``backtest`` (a :func:`backtest` of these models with the same settings;
+    its ``attrs["conformal"]``, from all of its windows: see
+    :mod:`lean_analysis.forecast.conformal`).
+
+    ``fallback`` (default): every series gets a forecast from every model, however short.
+    A series with fewer points than a model needs (``min_train``: a product launched in
+    the last months) gets the *fallback* forecast instead: the mean of its last ``k =
+    min(n, 3)`` values (statsforecast's ``WindowAverage`` idea: a launch has no season or
+    trend to estimate yet, and its recent level is the best guess), per order week with
+    ``calendar_adjust="weeks"`` (× the target month's weeks), flat over the ``h`` steps,
+    without interval bounds (NaN); these rows have ``fallback`` True. ``fallback=False``:
+    such pairs are left out, as before.
+
+    Returns ``unique_id, ds, step, model, forecast, lo_<l>, hi_<l>, fallback``;
+    ``attrs["skipped"]`` lists the series × model pairs the model itself could not be
+    fitted to (too short; they have fallback rows unless ``fallback=False``).
     """
+    if intervals is None:
+        intervals = "model" if backtest is None else "conformal"
+    intervals = _conformal.check(intervals)
+    if intervals == "conformal" and (backtest is None or "conformal" not in backtest.attrs):
+        raise ValueError("intervals='conformal' needs backtest= (a forecast.backtest of the "
+                         "same models, whose attrs['conformal'] holds the factors)")
     spec = prepare(models, season_length=season_length, level=level, freq=freq,
                    spring_festival=spring_festival, model_options=model_options,
                    min_train=min_train, festival_adjust=festival_adjust,
@@ -55,8 +80,12 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
     combined = spec.combine(frames)
     if combined is not None:
         frames[ENSEMBLE] = combined
-    keep = [frames[n] for n in names if n in frames]
-    cols = ["unique_id", "ds", "step", "model", "forecast", *spec.interval_columns]
+    for f in frames.values():
+        f["fallback"] = False
+    if fallback:
+        frames.update(_fallback(spec, df, data, freq, h, names, frames))
+    keep = [frames[n] for n in names if n in frames and len(frames[n])]
+    cols = ["unique_id", "ds", "step", "model", "forecast", *spec.interval_columns, "fallback"]
     if not keep:
         return pd.DataFrame(columns=cols)
     out = pd.concat(keep, ignore_index=True)
@@ -65,9 +94,45 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
     order = {n: i for i, n in enumerate(names)}
     out = out.assign(_m=out["model"].map(order)).sort_values(["unique_id", "step", "_m"],
                                                              kind="stable")[cols]
+    if intervals == "conformal":
+        fac = pd.DataFrame(backtest.attrs["conformal"], columns=["model", "step", "level", "q", "n"])
+        _conformal.calibrate_forecast(out, fac, spec.level)
     spec.clip(out)
     out = out.reset_index(drop=True)
-    out.attrs = {"skipped": [r for r in skipped if r["model"] in names], "freq": freq}
+    out.attrs = {"skipped": [r for r in skipped if r["model"] in names], "freq": freq,
+                 "intervals": intervals}
+    return out
+
+
+FALLBACK_WINDOW = 3
+
+
+def _fallback(spec: ForecastSpec, df: pd.DataFrame, data: pd.DataFrame, freq: str, h: int,
+              names: list[str], frames: dict) -> dict[str, pd.DataFrame]:
+    """Each model's frame with the fallback rows (see :func:`predict`) of the series it did
+    not forecast added."""
+    from .panel import future_dates
+
+    uids = df["unique_id"].unique()
+    tail = data.groupby("unique_id", sort=True)["y"].apply(
+        lambda y: float(y.iloc[-FALLBACK_WINDOW:].mean()))
+    last = df.groupby("unique_id", sort=True)["ds"].max()
+    out = {}
+    for name in names:
+        have = frames.get(name)
+        done = set(have["unique_id"]) if have is not None and len(have) else set()
+        todo = [u for u in uids if u not in done]
+        if not todo:
+            continue
+        rows = pd.concat([pd.DataFrame({"unique_id": u, "ds": future_dates(last[u], h, freq),
+                                        "forecast": tail[u]}) for u in todo], ignore_index=True)
+        rows = spec.restore(rows, freq)
+        rows.insert(0, "model", name)
+        for c in spec.interval_columns:
+            rows[c] = float("nan")
+        rows["fallback"] = True
+        out[name] = rows if have is None or not len(have) else pd.concat(
+            [have, rows], ignore_index=True)
     return out
 
 

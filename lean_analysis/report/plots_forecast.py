@@ -301,6 +301,34 @@ def calibration_plot(scores: pd.DataFrame, lang: str = "zh"):
     return fig
 
 
+def coverage_warning(scores: pd.DataFrame, lang: str = "zh", tolerance: float = 0.05) -> str | None:
+    """A warning naming every model whose empirical coverage (``coverage_<l>`` of the
+    scores) is more than ``tolerance`` (5 points) off its nominal level; None when all are
+    within it.
+
+    >>> sc = pd.DataFrame({"model": ["ets", "theta"], "coverage_80": [0.79, 0.72],
+    ...                    "coverage_95": [0.95, 0.96]})
+    >>> coverage_warning(sc, "en")
+    'Intervals off their nominal coverage by more than 5 points: Theta 80 % interval covers 72.0%. Read these intervals with care.'
+    """
+    parts = []
+    for r in scores.to_dict("records"):
+        for c in sorted((c for c in r if c.startswith("coverage_")), key=lambda c: float(c[9:])):
+            v, nominal = r[c], float(c.split("_", 1)[1]) / 100
+            if not _missing(v) and abs(float(v) - nominal) > tolerance + 1e-12:
+                parts.append(t("fc_coverage_off_item", lang, model=model_label(r["model"], lang),
+                               level=c.split("_", 1)[1], cov=_pct(v)))
+    if not parts:
+        return None
+    sep = "；" if lang == "zh" else "; "
+    return t("fc_coverage_off", lang, points=f"{tolerance * 100:g}", items=sep.join(parts))
+
+
+def intervals_text(intervals: str, lang: str = "zh") -> str:
+    """How the prediction intervals were made (``"model"`` or ``"conformal"``)."""
+    return t(f"fc_intervals_{intervals}", lang)
+
+
 def recommend_display(rows: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
     """``rows``: one per level with ``level, n_series, model, mase, accuracy_weighted,
     runner_up, baseline_mase, improvement`` and optionally ``manager_accuracy_weighted``."""
@@ -326,7 +354,8 @@ def recommend_display(rows: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFram
 
 def next_display(pred: pd.DataFrame, names: Mapping[str, str] | None,
                  manager: pd.DataFrame | None, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
-    """Next period's forecasts per series (already in the report's unit), with the managers'."""
+    """Next period's forecasts per series (already in the report's unit), with the managers'
+    and a mark on the fallback forecasts of short series."""
     p = pred.sort_values(["unique_id", "step"])
     out = pd.DataFrame({
         t("fc_col_series", lang): p["unique_id"].to_numpy(),
@@ -345,7 +374,18 @@ def next_display(pred: pd.DataFrame, names: Mapping[str, str] | None,
         m = p[["unique_id", "ds"]].merge(manager, on=["unique_id", "ds"], how="left")
         out[t("fc_col_manager_forecast", lang)] = m["forecast"].to_numpy()
         fmts[t("fc_col_manager_forecast", lang)] = ",.1f"
+    if "fallback" in p.columns:
+        out[t("fc_col_fallback", lang)] = [t("fc_fallback_yes", lang) if f else ""
+                                           for f in p["fallback"].to_numpy(bool)]
     return out, fmts
+
+
+def fallback_text(pred: pd.DataFrame, lang: str = "zh") -> str | None:
+    """The note on the fallback forecasts of short series (None when there are none)."""
+    if "fallback" not in pred.columns or not pred["fallback"].any():
+        return None
+    n = int(pred.loc[pred["fallback"], "unique_id"].nunique())
+    return t("fc_fallback_note", lang, n=n)
 
 
 def next_total_text(pred: pd.DataFrame, manager: pd.DataFrame | None, lang: str = "zh") -> str:
