@@ -129,7 +129,7 @@ def test_scorecard_table_within_margin_and_source_words(tmp_path):
                                               "ci_low": 89.2, "ci_high": 90.0}}}
     sc = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc})
     for lang, status, source, actual in (
-            ("zh", "区间内（待定）", "满意度调查（2026-09 波次）", "89.6（置信区间 89.2–90.0）"),
+            ("zh", "待定（区间含目标）", "满意度调查（2026-09 波次）", "89.6（置信区间 89.2–90.0）"),
             ("en", "within margin", "satisfaction survey (2026-09 wave)",
              "89.6 (confidence interval 89.2–90.0)")):
         table = po.scorecard_table(sc, lang).set_index(po.t("ov_indicator", lang))

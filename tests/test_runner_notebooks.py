@@ -11,9 +11,8 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from lean_analysis import config, runner
+from lean_analysis import config
 from lean_analysis.params import load_batch, load_targets
 
 PERIOD = "2026-10"  # the sample's last full month
@@ -31,24 +30,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def real_run(small_dir, tmp_path_factory):
-    """Run params/monthly.yaml restricted to the notebooks present, in Chinese."""
-    tmp = tmp_path_factory.mktemp("real")
-    doc = yaml.safe_load(config.BATCH_FILE.read_text(encoding="utf-8"))
-    names = {r.name for r in PRESENT}
-    entries = []
-    for r in doc["reports"]:
-        if r["name"] in names:  # absolute paths: the batch file is written elsewhere
-            e = dict(r, notebook=str(config.PROJECT_ROOT / r.get("notebook", f"notebooks/{r['name']}.ipynb")))
-            if r.get("params"):
-                e["params"] = str(config.PROJECT_ROOT / r["params"])
-            entries.append(e)
-    doc["reports"] = entries
-    batch = tmp / "monthly.yaml"
-    batch.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    res = runner.run_batch(batch, period=PERIOD, data=small_dir, outputs=tmp / "outputs",
-                           lang="zh", progress=False)
-    return res, tmp / "outputs" / PERIOD
+def real_run(small_batch):
+    """params/monthly.yaml restricted to the notebooks present, in Chinese: the session's
+    shared run (tests/conftest.py ``small_batch``), read only here."""
+    return small_batch("zh")
 
 
 def test_every_report_runs(real_run):
