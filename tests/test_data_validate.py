@@ -54,6 +54,10 @@ def _cell(case_id, table, column, i, value, rule, row, text, flagged=None):
 # _cell(id, table, column, index planted, value, rule, row, text[, flagged column]) for the
 # cases that plant one bad value
 CASES = [
+    # supply (精准市场投放): negative, and a specification that is not rationed
+    _cell("supply negative", "supply", "supply_qty", 0, -1.0, "range >= 0", 1, "-1.0"),
+    _cell("supply not rationed", "supply", "product_id", 0, "P02", "product is rationed", 1,
+          "'P02'"),
     _cell("not null", "customers", "customer_name", 1, None, "not null", 2, "empty"),
     _cell("type date", "orders", "week", 6, "2025-13-01", "type date", 7, "'2025-13-01'"),
     _cell("type date nullable", "products", "launch_date", 0, "soon", "type date", 1, "'soon'"),

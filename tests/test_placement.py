@@ -121,7 +121,14 @@ def test_supply_of_a_product_not_rationed_names_table_column_and_row(small_dir, 
     sup["week"] = pd.to_datetime(sup["week"]).dt.date.astype(str)
     extra = sup.iloc[[0]].assign(product_id="P002")
     sup = pd.concat([sup, extra], ignore_index=True)
-    tables = data.load(_sample_with(small_dir, tmp_path / "s", sup))
+    folder = _sample_with(small_dir, tmp_path / "s", sup)
+    # validation refuses it (so `lean-analysis validate` exits 1) ...
+    problems = [p for p in data.validate(folder) if p.severity == "error"]
+    assert [(p.table, p.column, p.rule, p.rows) for p in problems] == [
+        ("supply", "product_id", "product is rationed", [len(sup)])]
+    assert "value 'P002' is not a rationed specification" in problems[0].message
+    # ... and the placement's own check says the same of tables opened without validation
+    tables = data.load(folder, validate=False)
     with pytest.raises(placement.SupplyError) as e:
         placement.check_supply(tables, "2026-10")
     msg = str(e.value)

@@ -226,7 +226,7 @@ SCHEMAS: dict[str, TableSchema] = {
                   description="a rationed specification (its order lines carry cap_qty)"),
                 C("supply_qty", "float", min=0, description="cartons available for the week's orders"),
             ),
-            checks=("week is a Monday",),
+            checks=("week is a Monday", "product is rationed"),
         ),
     ]
 }

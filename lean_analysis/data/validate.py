@@ -266,7 +266,7 @@ def _check_table(t: Tables, name: str, checked: Checked) -> list[Problem]:
     for c in schema.columns:
         if c.name in stored:
             checks += _column_checks(t, schema, c, stored[c.name], joins, out, checked)
-    checks += _table_checks(schema, present)
+    checks += _table_checks(schema, present, t.names)
     if schema.extra_columns_from:
         checks += _item_checks(t, schema, raw, out, checked)
 
@@ -415,7 +415,7 @@ def _type_checks(column: str, dtype: str, raw_ref: str, ref: str, st: str) -> li
     ]
 
 
-def _table_checks(schema: TableSchema, present: list[str]) -> list[_Check]:
+def _table_checks(schema: TableSchema, present: list[str], tables: list[str] = ()) -> list[_Check]:
     """The schema's named row checks (``TableSchema.checks``) as SQL."""
     out = []
     for ch in schema.checks:
@@ -443,6 +443,17 @@ def _table_checks(schema: TableSchema, present: list[str]) -> list[_Check]:
                     "week", ch, f"isodow({w}) <> 1",
                     f"concat(CAST({w} AS VARCHAR), ' (', dayname({w}), ')')",
                     lambda v, n: f"{_values_text(v, n)} not a Monday",
+                ))
+        elif ch == "product is rationed":
+            if "product_id" in present and "orders" in tables:
+                pid = _typed_ref("product_id")
+                out.append(_Check(
+                    "product_id", ch,
+                    f"{pid} IS NOT NULL AND {pid} NOT IN (SELECT DISTINCT CAST(product_id AS VARCHAR) "
+                    "FROM orders WHERE cap_qty > 0)",
+                    f"CAST({pid} AS VARCHAR)",
+                    lambda v, n: f"{_values_text(v, n)} not a rationed specification (no order "
+                                 "line with cap_qty)",
                 ))
         elif ch == "month is the first day":
             if "month" in present:
