@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -370,16 +370,17 @@ FIGURES: list[FigureSpec] = [
        "extra outcome of the programme's item per target customer and month", "programme"),
     _F("lift_{programme}", BRAND, "share", "effect ÷ the targets' pre-programme monthly mean", "programme"),
     _F("on_shelf_rate_{programme}", BRAND, "share",
-       "target customers whose latest shelf check finds the item ÷ target customers", "check"),
+       "checked target customers whose latest shelf check finds the item ÷ checked target "
+       "customers (the checked share beside it)", "check"),
     _F("target_on_shelf_rate", BRAND, "share",
-       "target customers of the cultivation programmes carrying the item at the latest check ÷ "
-       "target customers", "check", feeds="target_on_shelf_rate"),
+       "checked target customers of the cultivation programmes carrying the item at the latest "
+       "check ÷ checked target customers", "check", feeds="target_on_shelf_rate"),
     _F("new_product_coverage", BRAND, "share",
        "mean over the new products of: target customers who ordered it ÷ target customers",
        "since_launch"),
     _F("new_product_on_shelf_rate", BRAND, "share",
-       "mean over the new products of: target customers whose latest check finds it ÷ target "
-       "customers", "check"),
+       "mean over the new products of: checked target customers whose latest check finds it ÷ "
+       "checked target customers", "check"),
     _F("effect_all_sales_{programme}", BRAND, None,
        "benchmark-terminal programme: extra sales of all products per target customer and month",
        "programme"),
@@ -511,8 +512,3 @@ def figure(value: Any, unit: str, definition: str, **extra: Any) -> dict[str, An
     {'value': 0.5, 'unit': 'share', 'definition': 'half'}
     """
     return {"value": _plain(value), "unit": unit, "definition": definition, **_plain(extra)}
-
-
-def declared(names: Iterable[str], report: str) -> list[str]:
-    """The names among ``names`` that are declared for ``report``."""
-    return [n for n in names if lookup(n, report) is not None]
