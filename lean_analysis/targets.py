@@ -375,8 +375,10 @@ FIGURES: list[FigureSpec] = [
     _F("target_on_shelf_rate", BRAND, "share",
        "checked target customers of the cultivation programmes carrying the item at the latest "
        "check ÷ checked target customers", "check", feeds="target_on_shelf_rate"),
-    _F("new_product_coverage", BRAND, "share",
-       "mean over the new products of: target customers who ordered it ÷ target customers",
+    _F("new_product_target_coverage", BRAND, "share",
+       "mean over the products launched in the last 12 months of: their target customers who "
+       "ordered it since launch ÷ their target customers (not the yearly target's figure, which "
+       "is scorecard_new_product_coverage: active customers, products launched this year)",
        "since_launch"),
     _F("new_product_on_shelf_rate", BRAND, "share",
        "mean over the new products of: checked target customers whose latest check finds it ÷ "

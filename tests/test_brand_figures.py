@@ -79,7 +79,7 @@ def test_every_figure_is_declared_for_the_brand_report(small_evals):
     figs = brand.figures(small_evals, new, 0.05)
     evaluated = [e.programme_id for e in small_evals if e.status == "evaluated"]
     assert evaluated  # the sample evaluates its programmes
-    expected = {"effect", "target_on_shelf_rate", "target_checked_share", "new_product_coverage",
+    expected = {"effect", "target_on_shelf_rate", "target_checked_share", "new_product_target_coverage",
                 "new_product_on_shelf_rate"}
     expected |= {f"{k}_{p}" for p in evaluated
                  for k in ("effect", "lift", "on_shelf_rate", "checked_share", "mde")}
@@ -91,7 +91,7 @@ def test_every_figure_is_declared_for_the_brand_report(small_evals):
         spec = targets.lookup(name, "02_brand_cultivation")
         assert spec is not None and spec.report == "02_brand_cultivation", name
     targets.check_figures("02_brand_cultivation", figs)  # units as declared too
-    assert figs["new_product_coverage"]["value"] == pytest.approx(0.75)
+    assert figs["new_product_target_coverage"]["value"] == pytest.approx(0.75)
     assert figs["new_product_on_shelf_rate"]["value"] == pytest.approx(0.5)
     # the same entries as targets.figure builds them
     e = next(e for e in small_evals if e.status == "evaluated")

@@ -90,3 +90,24 @@ def test_nbval_lax_over_notebooks(small_dir, tmp_path):
     done = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and " failed" not in done.stdout
+
+
+def test_new_product_coverage_one_value_on_every_page(real_run):
+    """The yearly new-product coverage is one figure: the brand page shows the overview's
+    ``scorecard_new_product_coverage`` in the same words (value, basis, target, status), and
+    the brand report's own target-customer figure has another name (it used to publish a
+    ``new_product_coverage`` of its own on another customer base)."""
+    import html as _html
+
+    from lean_analysis.report import show
+
+    _, folder = real_run
+    overview = json.loads((folder / "00_monthly_overview.metrics.json").read_text(encoding="utf-8"))
+    fig = overview["figures"]["scorecard_new_product_coverage"]
+    words = show.figure_text("scorecard_new_product_coverage", fig, "zh", "00_monthly_overview")
+    brand_page = _html.unescape((folder / "02_brand_cultivation.html").read_text(encoding="utf-8"))
+    assert words in brand_page
+    brand_figs = json.loads((folder / "02_brand_cultivation.metrics.json").read_text(encoding="utf-8"))["figures"]
+    assert "new_product_coverage" not in brand_figs
+    index = _html.unescape((folder / "index.html").read_text(encoding="utf-8"))
+    assert show.figure_parts("scorecard_new_product_coverage", fig, "zh")["value"] in index

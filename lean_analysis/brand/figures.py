@@ -38,7 +38,10 @@ def figures(evals: Iterable, new_products: pd.DataFrame | None, alpha: float,
     ``effect_all_sales_<id>`` (its effect on all products); ``effect`` = the first evaluated
     programme's effect; ``target_on_shelf_rate``, pooled over the cultivation programmes
     among the checked targets (read by the scorecard), with ``target_checked_share``; and, when ``new_products`` has rows,
-    ``new_product_coverage`` and ``new_product_on_shelf_rate`` (means over the new products).
+    ``new_product_target_coverage`` (among each new product's target customers, since launch:
+    not the yearly target's figure, which the overview computes over active customers as
+    ``scorecard_new_product_coverage``) and ``new_product_on_shelf_rate`` (means over the new
+    products).
 
     Parameters
     ----------
@@ -116,7 +119,7 @@ def figures(evals: Iterable, new_products: pd.DataFrame | None, alpha: float,
         "target customers of the cultivation programmes with a shelf check ÷ target customers",
         programmes=[e.programme_id for e in cult], n_targets=n_t, n_checked=n_c)
     if new_products is not None and len(new_products):
-        figs["new_product_coverage"] = figure(
+        figs["new_product_target_coverage"] = figure(
             float(new_products["coverage"].mean()), "share",
             "mean over the new products of: target customers who ordered it since launch ÷ target customers",
             products=list(new_products["product_id"]))

@@ -5,6 +5,7 @@ only formatted by the report: the scorecard's ``scorecard_<target>`` and the mon
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -53,6 +54,32 @@ def headline_figures(head: pd.DataFrame,
                                                 prev_month=r["prev_month"], prev_year=r["prev_year"],
                                                 mom=r["mom"], yoy=r["yoy"], change=r["change"])
     return out
+
+
+def target_figure(tables, period: str, key: str, goals: Mapping[str, Any], **options) -> dict[str, Any]:
+    """One computed target's ``scorecard_<key>`` figure, exactly as the overview publishes it.
+
+    Another report that shows the same target (the brand report shows the year's
+    new-product coverage beside its own target-customer table) calls this instead of
+    computing the figure again, so one figure has one value and one definition on every
+    page: the same :func:`lean_analysis.kpis.scorecard` row (``goals`` = the parsed
+    ``params/targets.yaml``; ``options`` as for the scorecard, e.g. ``new_product_base``),
+    turned into a figure by :func:`scorecard_figures`. No other report's metrics are read:
+    ``key`` must be computed from the orders (retailer_margin, key_brand_share,
+    new_product_coverage).
+
+    Example (tests): the brand page's new-product coverage equals the overview's
+    ``scorecard_new_product_coverage`` of the same run, value and words.
+    """
+    from lean_analysis.kpis.scorecard import _COMPUTED, scorecard
+
+    if key not in _COMPUTED:
+        raise ValueError(f"target_figure: {key!r} is not computed from the orders; "
+                         f"one of {sorted(_COMPUTED)}")
+    if key not in goals:
+        raise ValueError(f"target_figure: no target {key!r} in the targets file")
+    card = scorecard(tables, period, {key: goals[key]}, {}, sources={}, **options)
+    return scorecard_figures(card)[f"scorecard_{key}"]
 
 
 def figures(scorecard: pd.DataFrame, head: pd.DataFrame,

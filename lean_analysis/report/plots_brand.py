@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from lean_analysis.report import show
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, use_theme
 from lean_analysis.targets import effect_verdict as verdict
@@ -456,6 +457,15 @@ def shelf_text(ev, lang: str = "zh") -> str:
     """One sentence: the on-shelf rate among the checked targets and how many were checked."""
     return t("br_shelf_text", lang, rate=_pct(ev.on_shelf_rate), n_on=ev.n_on_shelf, n_checked=ev.n_checked,
              n=len(ev.targets), checked=_pct(ev.checked_share), as_of=_date(ev.as_of))
+
+
+def year_coverage_text(fig: dict, lang: str = "zh") -> str:
+    """The yearly target's new-product coverage (``kpis.target_figure``: the overview's
+    ``scorecard_new_product_coverage``), in the words of :func:`show.figure_text`, so the
+    brand page and the overview show one value with one basis."""
+    span = str(fig.get("span") or "")
+    return t("br_year_coverage", lang, year=span[:4],
+             figure=show.figure_text("scorecard_new_product_coverage", fig, lang, "00_monthly_overview"))
 
 
 def new_products_display(tab: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
