@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from lean_analysis.kpis.scorecard import _COMPUTED, scorecard
 from lean_analysis.targets import figure
 
 
@@ -71,8 +72,6 @@ def target_figure(tables, period: str, key: str, goals: Mapping[str, Any], **opt
     Example (tests): the brand page's new-product coverage equals the overview's
     ``scorecard_new_product_coverage`` of the same run, value and words.
     """
-    from lean_analysis.kpis.scorecard import _COMPUTED, scorecard
-
     if key not in _COMPUTED:
         raise ValueError(f"target_figure: {key!r} is not computed from the orders; "
                          f"one of {sorted(_COMPUTED)}")
