@@ -89,7 +89,8 @@ def small_batch(small_dir, tmp_path_factory):
         if lang not in done:
             tmp = tmp_path_factory.mktemp(f"batch-{lang}")
             res = runner.run_batch(write_batch(tmp), period=PERIOD, data=small_dir,
-                                   outputs=tmp / "outputs", lang=lang, progress=False)
+                                   outputs=tmp / "outputs", lang=lang, progress=False,
+                                   jobs=2)
             done[lang] = (res, tmp / "outputs" / PERIOD)
         return done[lang]
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lean_analysis import runner
+from lean_analysis import config, runner
 from lean_analysis.cli import build_parser, cli_list, cli_run
 from lean_analysis.params import ParamError
 from lean_analysis.runner import execute
@@ -264,6 +264,31 @@ def test_unknown_key_fails_before_any_kernel(small_dir, tmp_path, no_kernel, cap
     assert cli_run(args) == 2
     err = capsys.readouterr().err
     assert str(params) in err and "'threshhold_tier'" in err and "unknown parameter" in err
+    assert no_kernel == [] and not out.exists()
+
+
+@pytest.mark.parametrize("line, key, says", [
+    ("unit: boxes", "unit", "'boxes' is not allowed"),
+    ("models: [prophet]", "models", "'prophet' is not allowed"),
+    ("n_windows: -1", "n_windows", "-1 is out of range"),
+    ("n_windows: 100000", "n_windows", "100000 is out of range"),
+    ("level: [[product_id], brand]", "level", "expected a list of str"),
+])
+def test_shipped_forecast_notebook_rules_fail_before_any_kernel(line, key, says, small_dir,
+                                                                tmp_path, no_kernel, capsys):
+    """The hostile tester's values for notebooks/01 (issue 16, item 6): each is refused
+    before any kernel, exit 2, naming the params file and the key."""
+    params = tmp_path / "01.yaml"
+    params.write_text(line + "\n", encoding="utf-8")
+    nb = config.NOTEBOOKS_DIR / "01_demand_forecast_backtest.ipynb"
+    batch = _write_batch(tmp_path / "b.yaml", [{"name": "01_demand_forecast_backtest",
+                                                "notebook": str(nb), "params": str(params)}])
+    out = tmp_path / "outputs"
+    args = build_parser().parse_args(["run", str(batch), "--period", PERIOD, "--data",
+                                      str(small_dir), "--outputs", str(out)])
+    assert cli_run(args) == 2
+    err = capsys.readouterr().err
+    assert str(params) in err and repr(key) in err and says in err, err
     assert no_kernel == [] and not out.exists()
 
 
