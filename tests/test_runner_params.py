@@ -99,6 +99,10 @@ def test_the_monthly_batch_lists_the_five_reports_overview_last():
     for r in batch.reports:
         assert r.notebook == config.NOTEBOOKS_DIR / f"{r.name}.ipynb"
         assert r.params_file == config.PARAMS_DIR / f"{r.name}.yaml"
+        # every report has a title of its own in both languages, not its file name
+        from lean_analysis.runner.plan import report_title
+        for lang in ("zh", "en"):
+            assert report_title(r, lang) != r.name, (r.name, lang)
 
 
 def test_targets_file_holds_the_yearly_targets_of_the_rules():
