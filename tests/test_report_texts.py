@@ -37,3 +37,12 @@ def test_no_english_text_says_word_s():
     lazy = {k: texts._catalogue()[k]["en"] for k in texts.keys()
             if re.search(r"\w\(s\)", texts._catalogue()[k]["en"])}
     assert lazy == {}, f"use {{n:|one|many}} instead of '(s)': {sorted(lazy)}"
+
+
+def test_english_texts_use_no_full_width_punctuation():
+    """The pages' embedded font is a CJK font, which draws “ ” ， ： as full-width glyphs: an
+    English sentence quoted with them shows wide gaps. English texts use ASCII quotes."""
+    wide = re.compile(r"[“”‘’「」，。：；（）]")
+    bad = {k: wide.findall(texts._catalogue()[k]["en"]) for k in texts.keys()
+           if wide.search(texts._catalogue()[k]["en"])}
+    assert bad == {}
