@@ -165,3 +165,32 @@ def test_summary_findings(small_eval, lang):
         assert "metrics.json" not in f["text"] and "effect_" not in f["text"]
         if lang == "zh":
             assert "pp" not in f["text"]
+
+
+def test_power_of_a_synthetic_control_that_cannot_reach_it_is_said_so(tmp_path):
+    """The small sample of the default seed (`lean-analysis sample --size small`), P1 (2
+    targets, synthetic control): one placebo fits its pre-period
+    almost perfectly, so no planted effect gives the placebo test 80 % power. The page
+    said "an effect of about inf cartons … needs about not computable target customers";
+    it now gives the power the test levels off at, recomputed here by brute force."""
+    from lean_analysis import data
+    from lean_analysis.brand import power as bp
+    from lean_analysis.sample import write_sample
+
+    write_sample(tmp_path, size="small", seed=20261027)
+    tables = data.load(tmp_path)
+    # as notebooks/02 calls it with its default parameters
+    small_eval = brand.evaluate_programme(tables, "P1", "2026-10", event_window=(-6, 6),
+                                          exclude=brand.all_target_customers(tables), seed=0)
+    pw = small_eval.power
+    assert pw["basis"] == "synth_placebo" and pw["mde"] == float("inf")
+    d = small_eval.effect.detail
+    plateau = [bp.synth_power(d, e) for e in (1e4, 1e6, 1e8)]
+    assert plateau[0] == plateau[1] == plateau[2] == pytest.approx(pw["power_cap"])
+    assert pw["power_cap"] < pw["power"]
+    ratios = d.placebo_stats.loc[d.placebo_stats["in_p_value"], "ratio"]
+    assert pw["n_perfect_placebos"] == int((ratios > 1e6).sum()) >= 1
+    for lang in ("zh", "en"):
+        text = pb.power_text(pw, lang)
+        assert "inf" not in text and pb.t("br_power_unreachable", lang) not in text
+        assert f"{pw['power_cap']:.0%}" in text

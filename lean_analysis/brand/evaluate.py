@@ -45,6 +45,7 @@ from lean_analysis.brand.power import (
     panel_variance_inputs,
     required_targets_from_se,
     synth_mde,
+    synth_power,
 )
 from lean_analysis.targets import status as target_status
 
@@ -287,6 +288,15 @@ def _power(effect: EffectResult, sub: pd.DataFrame, outcome: str, start, targets
         mde = synth_mde(effect.detail, alpha, power, seed=seed)
         pw.update(basis="synth_placebo", mde=mde,
                   n_placebos=int(getattr(effect.detail, "n_interval_placebos", 0)))
+        if mde == float("inf"):
+            # no effect reaches the power: placebos whose pre-period fit is (near) perfect
+            # have RMSPE ratios no planted effect exceeds; the power it levels off at
+            big = 1e6 * max(abs(baseline), 1.0)
+            pw["power_cap"] = float(synth_power(effect.detail, big, alpha, seed=seed))
+            st = effect.detail.placebo_stats
+            ratio = st.loc[st["in_p_value"].to_numpy(dtype=bool), "ratio"].to_numpy(dtype=float)
+            pw["n_perfect_placebos"] = int(np.sum(ratio > 1e6))
+            pw["n_p_value_placebos"] = int(len(ratio))
         se_eq = mde / mde_from_se(1.0, alpha, power) if np.isfinite(mde) else float("nan")
         pw["se"] = se_eq
         kk = None

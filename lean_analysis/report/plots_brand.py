@@ -502,6 +502,13 @@ def power_text(pw: dict, lang: str = "zh") -> str:
         return ""
     need = pw.get("required_targets")
     key = "br_power_did" if pw.get("basis") == "did_se" else "br_power_synth"
+    if key == "br_power_synth" and pw.get("mde") == float("inf"):
+        n_perfect = pw.get("n_perfect_placebos") or 0
+        why = (t("br_power_cap_perfect", lang, k=n_perfect) if n_perfect
+               else t("br_power_cap_few", lang, k=pw.get("n_p_value_placebos", "")))
+        return t("br_power_synth_unreachable", lang, n=pw.get("n_targets"),
+                 n_placebos=pw.get("n_placebos", ""), power=_pct(pw.get("power")),
+                 cap=_pct(pw.get("power_cap")), alpha=_num(pw.get("alpha"), 2), why=why)
     return t(key, lang, power=_pct(pw.get("power")), mde=_num(pw.get("mde")),
              mde_lift=_pct(pw.get("mde_lift")), se=_num(pw.get("se"), 2), n=pw.get("n_targets"),
              n_placebos=pw.get("n_placebos", ""), lift=_pct(pw.get("lift")),
