@@ -224,3 +224,16 @@ def test_bias_chart_value_labels_clear_of_axis_labels(bias, lang):
         axes_box = ax.get_window_extent(r)
         assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1
     plt.close(fig)
+
+
+def test_level_recommendation_ranks_on_the_same_common_points(small_run, small_tables):
+    series, _, bt = small_run
+    sc = forecast.evaluate(bt, train=series, by=["model"], common="all but manager")
+    rec = forecast.recommend(sc).iloc[0]
+    groups = small_tables["products"].rename(columns={"product_id": "unique_id"})
+    rows = forecast.compare_levels(bt, series, groups, ["total"], bottom=["product_id"])
+    bottom = rows.iloc[0]
+    # the bottom row is the league table's recommendation (same points, same MASE)
+    assert bottom["model"] == rec["model"] and bottom["mase"] == pytest.approx(rec["mase"])
+    mgr = sc.set_index("model").loc["manager"]
+    assert bottom["manager_accuracy_weighted"] == pytest.approx(mgr["accuracy_weighted"])
