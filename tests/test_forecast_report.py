@@ -173,6 +173,11 @@ def test_summary_findings(small_run):
         assert html.count('class="la-finding"') == len(found)
     zh = pf.summary_findings(num, "zh")
     assert "11 月有 5 个订货周（10 月 4 个）" in zh[3]["text"]
+    # the report feeds no yearly target, so no target finding (none is listed)
+    from lean_analysis import targets
+
+    assert not [f for f in targets.FIGURES if f.report == "01_demand_forecast_backtest" and f.feeds]
+    assert not any(f.get("status") for f in zh)
     # no managers: their finding is left out
     no_mgr = forecast.summary_numbers(sc[sc["model"] != "manager"], rec, None, bm, ch)
     assert len(pf.summary_findings(no_mgr, "en")) == 3
