@@ -173,6 +173,12 @@ def test_short_series_are_reported_not_dropped():
     assert sorted(tiny_sk["model"]) == ["ensemble", "ets", "naive", "snaive"]
     assert tiny_sk["reason"].str.contains("too short").all()
     assert (tiny_sk["code"] == "too_short_windows").all() and (tiny_sk["need"] == 13).all()
+    # tiny starts 2022-12, after the first cutoff (2022-04, from the backtest itself): it
+    # has no point up to it, so 0 (it was 5 − 13 + 1 = −7 before), never negative
+    first_cutoff = bt["cutoff"].min()
+    assert first_cutoff == pd.Timestamp("2022-04-01")
+    assert (tiny_sk["n_points"] == int((tiny["ds"] <= first_cutoff).sum())).all()
+    assert (tiny_sk["n_points"] == 0).all() and (sk["n_points"] >= 0).all()
     got = bt.groupby("model")["unique_id"].unique().map(sorted).to_dict()
     assert got == {"naive": ["long", "mid"], "snaive": ["long"], "ets": ["long"], "ensemble": ["long"]}
 
@@ -184,6 +190,9 @@ def test_series_ending_early_is_reported():
     assert sk["unique_id"].tolist() == ["b"]
     assert "before the panel's last period" in sk["reason"].iloc[0]
     assert bt["unique_id"].unique().tolist() == ["a"]
+    # n_points counts b's observations up to the panel's first cutoff (2023-02): all 30
+    b = s[s["unique_id"] == "b"]
+    assert sk["n_points"].iloc[0] == int((b["ds"] <= bt["cutoff"].min()).sum()) == 30
 
 
 # --------------------------------------------------------------------------- managers

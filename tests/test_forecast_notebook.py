@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import nbformat
 import pytest
 import yaml
 
@@ -31,10 +32,26 @@ def test_forecast_notebook_writes_its_metrics(small_dir, small_tables, tmp_path)
     bt = forecast.backtest(series, models=p["models"], manager=mgr, h=p["h"], n_windows=p["n_windows"],
                            refit=p["refit"], level=p["level_pi"], calendar_adjust=p["calendar_adjust"],
                            festival_adjust=p["festival_adjust"])
-    sc = forecast.evaluate(bt, train=series, by=["model"]).set_index("model")
+    # ranked on the points every statistical model forecast (equal n, managers included)
+    sc = forecast.evaluate(bt, train=series, by=["model"], common="all but manager").set_index("model")
+    assert sc["n"].nunique() == 1
     best = forecast.recommend(sc.reset_index()).iloc[0]["model"]
     assert doc["period"] == PERIOD and figs["recommended_model"]["value"] == best
     assert figs["forecast_accuracy_weighted"]["value"] == pytest.approx(sc.loc[best, "accuracy_weighted"])
     assert figs["mase"]["value"] == pytest.approx(sc.loc[best, "mase"])
     assert figs["manager_bias_pct"]["value"] == pytest.approx(sc.loc["manager", "bias_pct"])
     assert doc["skipped"] == len(forecast.skipped(bt))
+    assert (forecast.skipped(bt)["n_points"] >= 0).all()
+
+    # the page: the summary block (moved to the top by the HTML renderer), the league note
+    # with the common points, no managers' column for 2026-11 (not in the data) but a line
+    nb = nbformat.read(tmp_path / "run.ipynb", as_version=4)
+    html = "\n".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []))
+    last = "".join(o.get("data", {}).get("text/html", "") for o in nb.cells[-1].get("outputs", []))
+    assert 'data-la-summary="1"' in last and last.count('class="la-finding"') >= 3
+    assert "November has 5 ordering weeks (October 4)" in last
+    assert f"the {int(sc['n'].iloc[0])} points of" in html
+    assert "managers (cases)" not in html
+    assert "The managers&#x27; forecasts for 2026-11 are not in the data yet" in html or \
+        "The managers' forecasts for 2026-11 are not in the data yet" in html

@@ -22,6 +22,7 @@ from .manager import manager_frame, with_manager
 from .models import BASELINE, DEFAULT_MODELS, DEFAULT_REFIT, ENSEMBLE_MEMBERS, MODEL_NAMES
 from .predict import predict
 from .spec import ForecastSpec, prepare
+from .summary import manager_next, next_month_change, summary_numbers
 
 __all__ = [
     "BASELINE",
@@ -38,11 +39,14 @@ __all__ = [
     "evaluate",
     "figures",
     "manager_frame",
+    "manager_next",
+    "next_month_change",
     "with_manager",
     "metrics",
     "predict",
     "prepare",
     "recommend",
     "skipped",
+    "summary_numbers",
     "value_added",
 ]

@@ -102,7 +102,10 @@ def compare_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame 
     level's name for the first row), ``n_series``, ``model``, ``mase``,
     ``accuracy_weighted``, ``runner_up``, ``baseline_mase``, ``improvement`` and, when the
     managers are in ``bt``, ``manager_accuracy_weighted`` and ``manager_mase`` (the managers
-    are scored on their own points, step 1).
+    are scored on their own points, step 1). Every level is ranked on the points common to
+    the statistical models (``evaluate(common="all but manager")``: the bottom level as the
+    report's league table, the levels above as :func:`aggregate` sums them), the managers
+    on those of them they forecast.
     """
     from .evaluate import evaluate, recommend
 
@@ -114,7 +117,8 @@ def compare_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame 
         agg, s_agg = aggregate(bt, series, groups, lv)
         todo.append((lv, agg, s_agg))
     for lv, b, s in todo:
-        sc = evaluate(b, train=s, by=["model"], season_length=season_length)
+        sc = evaluate(b, train=s, by=["model"], season_length=season_length,
+                      common="all but manager")
         rec = recommend(sc, exclude=exclude)
         if rec.empty:
             continue

@@ -157,19 +157,20 @@ def backtest(
     last = df.groupby("unique_id", sort=True)["ds"].max()
     panel_end = last.max()
     early = last[last < panel_end]
+    at_first = _points_at_first_cutoff(df, test_size)
     for uid, end in early.items():
         for name in names:
             skipped.append(skip_record(
                 uid, name, f"ends {end:%Y-%m-%d}, before the panel's last period "
                 f"{panel_end:%Y-%m-%d}; cutoffs follow the panel calendar",
-                int(sizes[uid]) - test_size, n_windows, "ends_early", f"{end:%Y-%m}"))
+                int(at_first[uid]), n_windows, "ends_early", f"{end:%Y-%m}"))
     n_first = (sizes - test_size).drop(early.index)
-    for uid, n in n_first[n_first < 1].items():
+    for uid in n_first[n_first < 1].index:
         for name in names:
             skipped.append(skip_record(
                 uid, name, f"too short: {int(sizes[uid])} points, the backtest needs more than "
                 f"h + step·(n_windows − 1) = {test_size}",
-                int(n), n_windows, "too_short_windows", test_size + 1))
+                int(at_first[uid]), n_windows, "too_short_windows", test_size + 1))
     n_first = n_first[n_first >= 1]
     n_fit = n_first.clip(upper=input_size) if input_size else n_first
 
@@ -253,9 +254,10 @@ def skipped(bt: pd.DataFrame) -> pd.DataFrame:
     ``n_points`` is the number of observations up to the first cutoff (the training data of
     the first window); ``n_windows_missing`` the cutoffs without a forecast; ``code`` the
     kind of reason (``too_short``: fewer points than the model needs, ``need``;
-    ``too_short_windows``: not even one point before the first cutoff, ``need`` = points
-    the windows take + 1; ``ends_early``: the series stops before the panel's last period,
-    ``need`` = its last month; ``member_missing``: an ensemble member was not run;
+    ``too_short_windows``: not even one point before the first cutoff (``n_points`` 0 when
+    the series starts after it; never negative), ``need`` = points the windows take + 1;
+    ``ends_early``: the series stops before the panel's last period, ``need`` = its last
+    month; ``member_missing``: an ensemble member was not run;
     ``no_manager``: cutoffs whose next period has no manager forecast, ``need`` = the first
     such months).
     """
@@ -286,6 +288,19 @@ def _run(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_w
     for w in caught or []:
         warn_counts[str(w.message)] += 1
     return cv
+
+
+def _points_at_first_cutoff(df: pd.DataFrame, test_size: int) -> pd.Series:
+    """Per series, its observations up to and including the panel's first cutoff (the
+    ``test_size + 1``-th last date of the panel calendar): 0 for a series that starts after
+    it, never negative."""
+    dates = np.sort(df["ds"].unique())
+    ids = pd.Index(sorted(df["unique_id"].unique()), name="unique_id")
+    if len(dates) <= test_size:
+        return pd.Series(0, index=ids)
+    first_cutoff = dates[len(dates) - test_size - 1]
+    n = df[df["ds"] <= first_cutoff].groupby("unique_id", sort=True).size()
+    return n.reindex(ids, fill_value=0).astype(int)
 
 
 def _grid(df: pd.DataFrame, test_size: int, h: int, step: int, n_windows: int) -> pd.DataFrame:

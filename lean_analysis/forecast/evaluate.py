@@ -47,16 +47,23 @@ def evaluate(bt: pd.DataFrame, train: pd.DataFrame | None = None, by=("model",),
         wape, mase and bias_pct computed without the flagged points. At a capped point the
         order understates demand, so accuracy there measures how well the cap was forecast.
     common
-        Score every model on the same points only: the ``(unique_id, cutoff, ds)`` that every
-        model in ``bt`` forecast (with ``manager`` in ``bt``: its step-1 cutoffs). Use it to
-        compare models fairly (e.g. for :func:`value_added`).
+        Score every model on the same points only. ``True``: the ``(unique_id, cutoff, ds)``
+        that every model in ``bt`` forecast (with ``manager`` in ``bt``: its step-1
+        cutoffs); use it to compare models fairly (e.g. for :func:`value_added`). A list of
+        model names, or ``"all but manager"``: the points every one of those models forecast
+        (the statistical models, for ranking them: :func:`recommend`); every model, the
+        managers too, is then scored on those points where it has a forecast, so a model
+        outside the list may have fewer. ``attrs["common"]`` then describes the points:
+        ``models`` (that define them), ``n_points``, ``n_series``, ``n_cutoffs``, ``steps``
+        and ``n_left_out`` (points of the defining models outside the common set).
 
     Returns
     -------
     One row per group: the ``by`` columns, ``n`` (points), ``accuracy``,
     ``accuracy_weighted``, ``wape``, ``mae``, ``rmse``, ``mape``, ``smape``, ``mase``,
     ``bias``, ``bias_pct``, ``coverage_<l>`` and ``winkler_<l>`` for each interval level in
-    ``bt`` (NaN for models without intervals), and the censoring columns. Definitions and
+    ``bt`` (NaN for models without intervals) with ``n_interval_<l>`` (the points with both
+    bounds, which the coverage counts), and the censoring columns. Definitions and
     references: :mod:`lean_analysis.forecast.metrics`. ``attrs["n_dropped"]``: rows without
     a forecast or actual (left out).
 
@@ -98,10 +105,9 @@ def evaluate(bt: pd.DataFrame, train: pd.DataFrame | None = None, by=("model",),
     if censored is not None:
         df["_censored"] = censor_flags(df, censored, censor_threshold, train)
     df = df[ok].reset_index(drop=True)
-    if common:
-        n_models = df["model"].nunique()
-        counts = df.groupby(KEYS)["model"].transform("nunique")
-        df = df[counts == n_models].reset_index(drop=True)
+    common_info = None
+    if common is not None and common is not False:
+        df, common_info = _common_points(df, common)
 
     for col in by:
         if col in df.columns:
@@ -134,6 +140,7 @@ def evaluate(bt: pd.DataFrame, train: pd.DataFrame | None = None, by=("model",),
             has = np.isfinite(lo) & np.isfinite(hi)
             row[f"coverage_{lv:g}"] = M.coverage(a[has], lo[has], hi[has]) if has.any() else np.nan
             row[f"winkler_{lv:g}"] = M.winkler(a[has], lo[has], hi[has], lv) if has.any() else np.nan
+            row[f"n_interval_{lv:g}"] = int(has.sum())
         if cens_all is not None:
             c = cens_all[idx]
             row["n_censored"] = int(c.sum())
@@ -147,7 +154,39 @@ def evaluate(bt: pd.DataFrame, train: pd.DataFrame | None = None, by=("model",),
         out = pd.DataFrame(columns=[*by, "n", *POINT_METRICS])
     out.attrs = {"n_dropped": n_dropped, "season_length": season_length,
                  "censor_threshold": censor_threshold if censored is not None else None}
+    if common_info is not None:
+        out.attrs["common"] = common_info
     return out
+
+
+def _common_points(df: pd.DataFrame, common) -> tuple[pd.DataFrame, dict]:
+    """The rows of ``df`` at the points every model of ``common`` forecast (see
+    :func:`evaluate`), and the description of those points."""
+    present = list(pd.unique(df["model"]))
+    if common is True:
+        models = present
+    elif isinstance(common, str):
+        if common != "all but manager":
+            raise ValueError(f"common must be True, a list of models or 'all but manager', "
+                             f"not {common!r}")
+        models = [m for m in present if m != MANAGER]
+    else:
+        models = list(common)
+        absent = [m for m in models if m not in present]
+        if absent:
+            raise ValueError(f"common: model(s) {absent} are not in bt (models: {present})")
+    sub = df[df["model"].isin(models)]
+    n_have = sub.groupby(KEYS)["model"].nunique()
+    keys = n_have[n_have == len(models)].index
+    idx = pd.MultiIndex.from_frame(df[KEYS])
+    out = df[idx.isin(keys)].reset_index(drop=True)
+    mine = out[out["model"].isin(models)]
+    info = {"models": models, "n_points": int(len(keys)),
+            "n_series": int(mine["unique_id"].nunique()),
+            "n_cutoffs": int(mine["cutoff"].nunique()),
+            "steps": sorted(int(x) for x in mine["step"].unique()) if "step" in mine else [],
+            "n_left_out": int(len(n_have) - len(keys))}
+    return out, info
 
 
 def _scores(a, f, s) -> dict:

@@ -19,7 +19,8 @@ def figures(scores: pd.DataFrame, rec: Mapping[str, Any], va: pd.DataFrame | Non
     Parameters
     ----------
     scores
-        :func:`evaluate` by ``["model"]`` (all backtest points).
+        :func:`evaluate` by ``["model"]``; the report passes the points common to the
+        statistical models (``common="all but manager"``), on which it ranks them.
     rec
         The recommendation row (:func:`recommend`), ``rec["model"]`` the best model.
     va

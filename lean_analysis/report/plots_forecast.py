@@ -125,6 +125,43 @@ def league_display(scores: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame
     return out, fmts
 
 
+def league_note(scores: pd.DataFrame, lang: str = "zh") -> str:
+    """What the league table compares: the points common to the ranked models
+    (``scores.attrs["common"]`` of ``evaluate(..., common=...)``): how many, over how many
+    series and backtest months, and the managers' share of them."""
+    c = scores.attrs.get("common")
+    if not c:
+        return t("fc_league_note_all", lang)
+    n_mgr = None
+    if "manager" in set(scores["model"]):
+        n_mgr = int(scores.loc[scores["model"] == "manager", "n"].iloc[0])
+    text = t("fc_league_note", lang, n=_count(c["n_points"], "point", lang),
+             series=_count(c["n_series"], "series", lang),
+             windows=_count(c["n_cutoffs"], "window", lang),
+             steps=_ahead(c["steps"], lang))
+    if c.get("n_left_out"):
+        text += t("fc_league_left_out", lang, n=_count(c["n_left_out"], "point", lang))
+    if n_mgr is not None:
+        key = "fc_league_manager_all" if n_mgr == c["n_points"] else "fc_league_manager_some"
+        text += t(key, lang, n=_count(n_mgr, "point", lang))
+    return text + t("fc_league_coverage", lang)
+
+
+def _ahead(steps, lang: str = "zh") -> str:
+    """``[1]`` -> 提前 1 个月 / 1 month ahead; ``[1, 2, 3]`` -> 提前 1–3 个月 / 1–3 months ahead."""
+    steps = sorted(int(x) for x in steps) or [1]
+    if len(steps) == 1:
+        return _count(steps[0], "ahead", lang)
+    return t("fc_count_ahead_other", lang, n=f"{steps[0]}–{steps[-1]}")
+
+
+def _count(n: int, noun: str, lang: str = "zh") -> str:
+    """``n`` and its noun in the report language (English singular or plural)."""
+    n = int(n)
+    form = "one" if (lang == "en" and n == 1) else "other"
+    return t(f"fc_count_{noun}_{form}", lang, n=f"{n:,}")
+
+
 def fva_display(va: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
     names = {"accuracy": "fc_col_accuracy", "accuracy_weighted": "fc_col_accuracy_weighted",
              "wape": "fc_col_mape", "mase": "fc_col_mase", "bias_pct": "fc_col_bias_pct"}
@@ -271,11 +308,35 @@ def bias_plot(scores: pd.DataFrame, lang: str = "zh"):
     ax.axvline(0, color="black", lw=1)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v * 100:+.0f}%")
     ax.set_xlabel(t("fc_col_bias_pct", lang))
+    labels = []
     for y, v in enumerate(s["bias_pct"]):
-        ax.annotate(_pct(v, 1, True), (v, y), xytext=(4 if v >= 0 else -4, 0),
-                    textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
-                    fontsize=9)
+        labels.append(ax.annotate(_pct(v, 1, True), (v, y), xytext=(4 if v >= 0 else -4, 0),
+                                  textcoords="offset points", va="center",
+                                  ha="left" if v >= 0 else "right", fontsize=9))
+    _fit_labels(fig, ax, labels)
     return fig
+
+
+def _fit_labels(fig, ax, labels, pad: float = 6.0, rounds: int = 6) -> None:
+    """Widen the x-axis until every value label lies inside the axes, ``pad`` pixels from
+    its edges, so no label sits on the tick labels or the axis label. Measured with the
+    renderer (``get_window_extent``); a label is offset from its bar in points, so it keeps
+    its width in pixels while the bars shrink: a few rounds converge."""
+    if not labels:
+        return
+    for _ in range(rounds):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        left = min(lb.get_window_extent(renderer).x0 for lb in labels)
+        right = max(lb.get_window_extent(renderer).x1 for lb in labels)
+        over_l = max(box.x0 + pad - left, 0.0)
+        over_r = max(right - (box.x1 - pad), 0.0)
+        if over_l < 0.5 and over_r < 0.5:
+            return
+        x0, x1 = ax.get_xlim()
+        per_px = (x1 - x0) / box.width
+        ax.set_xlim(x0 - over_l * per_px * 1.1, x1 + over_r * per_px * 1.1)
 
 
 def calibration_plot(scores: pd.DataFrame, lang: str = "zh"):
@@ -355,7 +416,8 @@ def recommend_display(rows: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFram
 def next_display(pred: pd.DataFrame, names: Mapping[str, str] | None,
                  manager: pd.DataFrame | None, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
     """Next period's forecasts per series (already in the report's unit), with the managers'
-    and a mark on the fallback forecasts of short series."""
+    (a column only when ``manager`` holds forecasts for these series and months: see
+    :func:`manager_missing_text`) and a mark on the fallback forecasts of short series."""
     p = pred.sort_values(["unique_id", "step"])
     out = pd.DataFrame({
         t("fc_col_series", lang): p["unique_id"].to_numpy(),
@@ -371,9 +433,11 @@ def next_display(pred: pd.DataFrame, names: Mapping[str, str] | None,
             out[name] = p[c].to_numpy()
             fmts[name] = ",.1f"
     if manager is not None and len(manager):
-        m = p[["unique_id", "ds"]].merge(manager, on=["unique_id", "ds"], how="left")
-        out[t("fc_col_manager_forecast", lang)] = m["forecast"].to_numpy()
-        fmts[t("fc_col_manager_forecast", lang)] = ",.1f"
+        m = p[["unique_id", "ds"]].merge(manager[["unique_id", "ds", "forecast"]],
+                                         on=["unique_id", "ds"], how="left")
+        if m["forecast"].notna().any():  # no column of dashes for a month not yet submitted
+            out[t("fc_col_manager_forecast", lang)] = m["forecast"].to_numpy()
+            fmts[t("fc_col_manager_forecast", lang)] = ",.1f"
     if "fallback" in p.columns:
         out[t("fc_col_fallback", lang)] = [t("fc_fallback_yes", lang) if f else ""
                                            for f in p["fallback"].to_numpy(bool)]
@@ -385,17 +449,124 @@ def fallback_text(pred: pd.DataFrame, lang: str = "zh") -> str | None:
     if "fallback" not in pred.columns or not pred["fallback"].any():
         return None
     n = int(pred.loc[pred["fallback"], "unique_id"].nunique())
-    return t("fc_fallback_note", lang, n=n)
+    return t("fc_fallback_note", lang, n=_count(n, "spec", lang))
 
 
-def next_total_text(pred: pd.DataFrame, manager: pd.DataFrame | None, lang: str = "zh") -> str:
-    total = pred["forecast"].sum()
-    mgr = "—"
-    if manager is not None and len(manager):
-        m = pred[["unique_id", "ds"]].merge(manager, on=["unique_id", "ds"], how="inner")
-        if len(m):
-            mgr = f"{m['forecast'].sum():,.1f}"
-    return t("fc_next_total", lang, total=f"{total:,.1f}", manager=mgr)
+def manager_missing_text(manager: pd.DataFrame | None, month: str, lang: str = "zh") -> str | None:
+    """One line when the data hold no managers' forecasts for ``month`` (``manager`` is the
+    whole ``manager_frame`` or None: then nothing is said, the report has no managers)."""
+    if manager is None or not len(manager):
+        return None
+    ds = pd.to_datetime(manager["ds"])
+    if (ds.dt.strftime("%Y-%m") == month).any():
+        return None
+    return t("fc_next_no_manager", lang, month=month, last=f"{ds.max():%Y-%m}")
+
+
+def next_total_text(change: Mapping[str, Any], manager_next: pd.DataFrame | None = None,
+                    lang: str = "zh") -> str:
+    """The next month's total, its interval and its change on the last month, raw and per
+    ordering week (``change`` is :func:`lean_analysis.forecast.summary.next_month_change`);
+    with the managers' total when they forecast that month."""
+    text = t("fc_next_total", lang, total=f"{change['total']:,.1f}",
+             interval=_total_interval(change, lang))
+    text += next_weeks_text(change, lang)
+    if manager_next is not None and len(manager_next):
+        text += t("fc_next_total_manager", lang, total=f"{manager_next['forecast'].sum():,.1f}")
+    return text
+
+
+def _total_interval(change: Mapping[str, Any], lang: str = "zh") -> str:
+    if _missing(change.get("lo")) or _missing(change.get("hi")):
+        return t("fc_total_no_interval", lang)
+    return t("fc_total_interval", lang, level=f"{change['level']:g}", lo=f"{change['lo']:,.1f}",
+             hi=f"{change['hi']:,.1f}", n=_count(change["n_months"], "month", lang))
+
+
+def _month_name(month: str, lang: str = "zh") -> str:
+    d = pd.Timestamp(month)
+    return f"{d.month} 月" if lang == "zh" else f"{d:%B}"
+
+
+def next_weeks_text(change: Mapping[str, Any], lang: str = "zh") -> str:
+    """The change on the last month's actual, raw and per ordering week, naming each
+    month's ordering weeks (Mondays): a 5-week month after a 4-week one is +25 % at the
+    same weekly rate."""
+    if _missing(change.get("change")):
+        return ""
+    key = "fc_next_change_weeks" if change["weeks"] != change["weeks_last"] else "fc_next_change_same"
+    return t(key, lang, month=_month_name(change["month"], lang),
+             last=_month_name(change["last_month"], lang),
+             weeks=_count(change["weeks"], "week", lang),
+             weeks_last=str(change["weeks_last"]),
+             last_total=f"{change['last_total']:,.1f}", change=_pct(change["change"], 1, True),
+             per_week=_pct(change["change_per_week"], 1, True))
+
+
+def summary_findings(numbers: Mapping[str, Any], lang: str = "zh") -> list[dict[str, Any]]:
+    """The report's findings for :func:`lean_analysis.report.show.summary` (3–5), each one
+    sentence with its number, its uncertainty and what to do, from
+    :func:`lean_analysis.forecast.summary.summary_numbers`: the recommended model against
+    seasonal naive; the managers' value added (when measured); the interval coverage
+    (warned when more than 5 points off nominal); next month's county total with its
+    interval and the change per ordering week. The forecast report feeds no yearly target
+    (no figure of ``01_demand_forecast_backtest`` in :data:`lean_analysis.targets.FIGURES`
+    has ``feeds``), so no target status is listed."""
+    n = numbers
+    model = model_label(n["model"], lang)
+    c = n.get("common") or {}
+    out: list[dict[str, Any]] = []
+    snaive = n.get("snaive_accuracy_weighted")
+    out.append({
+        "text": t("fc_sum_model", lang, model=model, acc=_pct(n["accuracy_weighted"]),
+                  snaive=_pct(snaive), mase=_num(n["mase"]), snaive_mase=_num(n.get("snaive_mase")),
+                  impr=_pct(n.get("improvement")), n=_count(n["n"], "point", lang),
+                  series=_count(c.get("n_series", 0), "series", lang),
+                  windows=_count(c.get("n_cutoffs", 0), "window", lang)),
+        "uncertainty": (t("fc_sum_model_range", lang, lo=_pct(n["acc_month_min"]),
+                          hi=_pct(n["acc_month_max"]), n=_count(n["n_months"], "month", lang))
+                        if n.get("n_months") else ""),
+        "action": t("fc_sum_model_action", lang, model=model),
+    })
+    m = n.get("manager")
+    if m:
+        x = m["value_added"]
+        pts = f"{abs(x) * 100:.1f}"
+        out.append({
+            "text": t("fc_sum_manager_" + ("better" if x > 0 else "worse"), lang,
+                      acc=_pct(m["accuracy_weighted"]), best=model_label(m["best"], lang),
+                      pts=pts, bias=_pct(m["bias_pct"], 1, True)),
+            "uncertainty": (t("fc_sum_manager_months", lang, k=m["months_better"],
+                              n=_count(m["n_months"], "month", lang))
+                            if m.get("n_months") else ""),
+            "action": t("fc_sum_manager_action_" + ("better" if x > 0 else "worse"), lang,
+                        bias=_pct(m["bias_pct"], 1, True)),
+        })
+    cov = n.get("coverage")
+    if cov:
+        out.append({
+            "text": t("fc_sum_coverage_" + ("off" if cov["off"] else "ok"), lang,
+                      model=model, level=f"{cov['level']:g}", cov=_pct(cov["value"]),
+                      gap=f"{abs(cov['gap']) * 100:.1f}",
+                      side=t("fc_sum_coverage_" + ("narrow" if cov["gap"] < 0 else "wide"), lang)),
+            "uncertainty": t("fc_sum_coverage_ci", lang, lo=_pct(cov["ci_low"]), hi=_pct(cov["ci_high"]),
+                             n=_count(cov["n"], "point", lang)),
+            "action": t("fc_sum_coverage_action_" + ("off" if cov["off"] else "ok"), lang,
+                        level=f"{cov['level']:g}"),
+        })
+    ch = n.get("change")
+    if ch:
+        out.append({
+            "text": t("fc_sum_next", lang, month=ch["month"], total=f"{ch['total']:,.1f}")
+                    + next_weeks_text(ch, lang),
+            "uncertainty": _total_interval(ch, lang),
+            "action": t("fc_sum_next_action", lang),
+        })
+    return out
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    return "—" if _missing(v) else f"{float(v):.{digits}f}"
 
 
 def reason_text(row: Mapping[str, Any], lang: str = "zh") -> str:
@@ -403,8 +574,9 @@ def reason_text(row: Mapping[str, Any], lang: str = "zh") -> str:
     its code is unknown)."""
     code = row.get("code")
     try:
-        return t(f"fc_reason_{code}", lang, n=row.get("n_points"), need=row.get("need"),
-                 k=row.get("n_windows_missing"))
+        n = row.get("n_points")
+        return t(f"fc_reason_{code}", lang, n=_count(n, "point", lang) if not _missing(n) else "—",
+                 need=row.get("need"), k=_count(row.get("n_windows_missing") or 0, "window", lang))
     except KeyError:
         return str(row.get("reason", ""))
 
@@ -418,24 +590,3 @@ def skipped_display(sk: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, d
         t("fc_col_n_missing", lang): sk["n_windows_missing"].to_numpy(),
     })
     return out, {t("fc_col_n_points", lang): "int", t("fc_col_n_missing", lang): "int"}
-
-
-def conclusion_text(rec: Mapping[str, Any], scores: pd.DataFrame, va: pd.DataFrame | None,
-                    lang: str = "zh") -> str:
-    s = scores.set_index("model")
-    row = s.loc[rec["model"]]
-    if "manager" in s.index:
-        macc, mbias = _pct(s.loc["manager", "accuracy_weighted"]), _pct(s.loc["manager", "bias_pct"], 1, True)
-    else:
-        macc = mbias = "—"
-    fva = t("fc_fva_none", lang)
-    if va is not None and len(va):
-        v = va[(va["benchmark_role"] == "best") & (va["metric"] == "accuracy_weighted")]
-        if len(v):
-            x = float(v["value_added"].iloc[0])
-            fva = t("fc_fva_positive" if x >= 0 else "fc_fva_negative", lang,
-                    x=f"{abs(x) * 100:.1f} pp" if lang == "en" else f"{abs(x) * 100:.1f} 个百分点")
-    return t("fc_conclusion", lang, model=model_label(rec["model"], lang),
-             acc=_pct(row["accuracy_weighted"]), mase=f"{row['mase']:.3f}",
-             impr=_pct(rec["improvement"]), macc=macc, mbias=mbias, fva=fva)
-
