@@ -32,7 +32,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 # parameters folded). The bounds leave about two pages of slack for wording and a month
 # with more programmes or survey dimensions; the aim on the county sample is 10 at most.
 PDF_MAX = {"00_monthly_overview": 10, "01_demand_forecast_backtest": 10,
-           "02_brand_cultivation": 14, "03_satisfaction_survey": 12}
+           "02_brand_cultivation": 10, "03_satisfaction_survey": 11, "04_market_placement": 6}
 PDF_MAX_INDEX = 3  # the period index, the list of periods, the history page
 
 
@@ -76,6 +76,23 @@ def _pages(folder: Path, lang: str) -> list[Path]:
     if not (root / "history.html").exists():
         write_history(root, lang)
     return [*reports, folder / "index.html", root / "index.html", root / "history.html"]
+
+
+def _check_workbook(path: Path) -> None:
+    """The linked workbook exists and opens with openpyxl; every sheet has a header row of
+    non-empty names and at least one row of data."""
+    import openpyxl
+
+    assert path.is_file(), path
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        assert wb.sheetnames, f"{path.name}: no sheet"
+        for ws in wb.worksheets:
+            rows = list(ws.iter_rows(values_only=True))
+            assert len(rows) >= 2, f"{path.name}/{ws.title}: {len(rows)} rows"
+            assert all(v not in (None, "") for v in rows[0]), f"{path.name}/{ws.title}: {rows[0]}"
+    finally:
+        wb.close()
 
 
 def _pdf_pages(pdf: bytes) -> int:
@@ -153,11 +170,14 @@ def test_every_page_in_chromium(browser, small_batch, lang, tmp_path_factory, re
         record_property(f"pdf_pages_{lang}_{name}", seen["pdf_pages"])
         bound = PDF_MAX.get(path.stem, PDF_MAX_INDEX)
         assert seen["pdf_pages"] <= bound, f"{path.name} ({lang}): {seen['pdf_pages']} A4 pages > {bound}"
-        if path.stem in PDF_MAX:  # a report page links its workbook, which exists
+        if path.stem in PDF_MAX:
+            # every report leads with its summary (the first screen: checked in _check_page)
+            assert seen["summary_top"] is not None, f"{path.name} ({lang}): no #summary"
+            # it links its workbook, which opens, and each sheet has a header and rows
             html_text = path.read_text(encoding="utf-8")
             m = re.search(r'class="la-workbook"><a href="([^"]+)"', html_text)
-            if m:
-                assert (folder / m.group(1)).is_file(), m.group(1)
+            assert m, f"{path.name}: no link to its workbook"
+            _check_workbook(folder / m.group(1))
     out = tmp_path_factory.getbasetemp() / "browser-pdf-pages.json"
     done = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     done[lang] = counts
