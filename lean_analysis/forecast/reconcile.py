@@ -72,6 +72,25 @@ class Hierarchy:
         return self.S[self.bottom].to_numpy(float)
 
 
+@dataclass
+class LevelsResult:
+    """What :func:`reconcile_levels` returns (see there)."""
+
+    table: pd.DataFrame
+    scores: pd.DataFrame
+    points: pd.DataFrame
+    upper_bt: pd.DataFrame
+    hierarchy: Hierarchy
+
+    @property
+    def overall(self) -> str:
+        """The one method recommended for all levels (see :func:`recommend_levels`)."""
+        return self.table.attrs["overall"]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
 def _level_cols(lv) -> list[str]:
     if lv is None or lv == "total" or (isinstance(lv, list | tuple) and len(lv) == 0):
         return []
@@ -159,6 +178,23 @@ def _reconciler(method: str, lambda_reg: float | None = None):
     if method == "erm":
         return ERM(method="reg_bu", lambda_reg=lambda_reg)
     raise ValueError(f"method {method!r}: choose from {list(METHODS)}")
+
+
+def _mint(S, y_hat, y_hist, f_hist):
+    """MinTrace with the shrunk covariance; ``(result, fell_back)``. With very few windows
+    the Schäfer–Strimmer estimate can be singular (two windows give a rank-one sample
+    covariance); then the shrinkage target itself, the diagonal of error variances
+    (MinTrace ``wls_var``), is used."""
+    from hierarchicalforecast.methods import MinTrace
+
+    try:
+        return MinTrace(method="mint_shrink").fit_predict(
+            S=S, y_hat=y_hat, y_insample=y_hist, y_hat_insample=f_hist), False
+    except Exception as e:  # hierarchicalforecast raises a bare Exception
+        if "ill-conditioned" not in str(e):
+            raise
+    return MinTrace(method="wls_var").fit_predict(
+        S=S, y_hat=y_hat, y_insample=y_hist, y_hat_insample=f_hist), True
 
 
 def erm_lambda(S: np.ndarray, y_hist: np.ndarray, f_hist: np.ndarray, relative: float) -> float:
@@ -257,7 +293,8 @@ def reconcile_arrays(S: np.ndarray, y_hat: np.ndarray, y_hist: np.ndarray | None
     (nodes × dates), the history's actuals and base forecasts (nodes × earlier points).
     Calls each ``hierarchicalforecast`` reconciler's ``fit_predict`` (what
     ``HierarchicalReconciliation.reconcile`` calls, without its frame handling). Returns
-    method -> reconciled nodes × dates (clipped and re-summed with ``nonnegative``)."""
+    method -> reconciled nodes × dates (clipped and re-summed with ``nonnegative``); key
+    ``"_mint_diagonal"`` when MinTrace fell back to the diagonal (see :func:`_mint`)."""
     n_hiers, n_bottom = S.shape
     out = {}
     for m in methods:
@@ -269,13 +306,17 @@ def reconcile_arrays(S: np.ndarray, y_hat: np.ndarray, y_hist: np.ndarray | None
                 raise ValueError("history: actuals and forecasts must be complete for every node")
         if m == "erm":
             lam = erm_lambda(S, y_hist, f_hist, erm_relative)
-        rec = _reconciler(m, lam)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if m == "bottom_up":
-                r = rec.fit_predict(S=S, y_hat=y_hat)
+                r = _reconciler(m).fit_predict(S=S, y_hat=y_hat)
+            elif m == "mint_shrink":
+                r, fell_back = _mint(S, y_hat, y_hist, f_hist)
+                if fell_back:
+                    out["_mint_diagonal"] = True
             else:
-                r = rec.fit_predict(S=S, y_hat=y_hat, y_insample=y_hist, y_hat_insample=f_hist)
+                r = _reconciler(m, lam).fit_predict(S=S, y_hat=y_hat, y_insample=y_hist,
+                                                    y_hat_insample=f_hist)
         y = np.asarray(r["mean"], dtype=float)
         if nonnegative:
             y = S @ np.clip(y[n_hiers - n_bottom:], 0, None)
@@ -284,9 +325,10 @@ def reconcile_arrays(S: np.ndarray, y_hat: np.ndarray, y_hist: np.ndarray | None
 
 
 def stack_levels(bt: pd.DataFrame, hier: Hierarchy, upper_bt: pd.DataFrame | None,
-                 model: str) -> pd.DataFrame:
-    """The base forecasts of every node in one frame: the bottom rows of ``bt`` and the
-    upper-level rows of ``upper_bt`` (whose ``unique_id`` are node keys), for ``model``.
+                 model: str, upper_model: str | None = None) -> pd.DataFrame:
+    """The base forecasts of every node in one frame: the bottom rows of ``bt`` (model
+    ``model``) and the upper-level rows of ``upper_bt`` (whose ``unique_id`` are node keys;
+    model ``upper_model``, default ``model``).
 
     Returns ``node, level, unique_id, cutoff, ds, step, y, forecast``.
     """
@@ -298,7 +340,7 @@ def stack_levels(bt: pd.DataFrame, hier: Hierarchy, upper_bt: pd.DataFrame | Non
     b["node"] = b["unique_id"].astype(str).map(bmap)
     parts = [b]
     if upper_bt is not None:
-        u = upper_bt[upper_bt["model"] == model][["unique_id", *KEYS, "y", "forecast"]]
+        u = upper_bt[upper_bt["model"] == (upper_model or model)][["unique_id", *KEYS, "y", "forecast"]]
         u = u[u["unique_id"].isin(set(nodes["node"]))].rename(columns={"unique_id": "node"})
         parts.append(u)
     out = pd.concat(parts, ignore_index=True)
@@ -318,7 +360,8 @@ def reconcile_backtest(base: pd.DataFrame, hier: Hierarchy, methods=METHODS,
     targets are known at ``c`` (``ds ≤ c``): their actuals and base forecasts, the only
     errors MinTrace's covariance and ERM's fit see. Windows with fewer than
     ``min_history`` such windows, or without a base forecast for every node, are not
-    reconciled (counted in ``attrs``).
+    reconciled (counted in ``attrs``). Where MinTrace's shrunk covariance is singular (too
+    few windows) it uses the diagonal of the error variances (``attrs["mint_diagonal_windows"]``).
 
     Returns
     -------
@@ -347,7 +390,7 @@ def reconcile_backtest(base: pd.DataFrame, hier: Hierarchy, methods=METHODS,
     win_ok = {c: bool(ok_col[(keys["cutoff"] == c).to_numpy()].all()) for c in cutoffs}
     last_ds = keys.groupby("cutoff")["ds"].max()
     meta = hier.nodes.set_index("node").loc[nodes, ["level", "unique_id"]]
-    parts, done, skipped = [], [], {}
+    parts, done, skipped, diagonal = [], [], {}, []
     for c in cutoffs:
         if not win_ok[c]:
             skipped[str(pd.Timestamp(c).date())] = "incomplete"
@@ -374,11 +417,14 @@ def reconcile_backtest(base: pd.DataFrame, hier: Hierarchy, methods=METHODS,
         parts.append(frame.assign(method=BASE, forecast=F[:, now].reshape(-1)))
         for m in methods:
             parts.append(frame.assign(method=m, forecast=res[m].reshape(-1)))
+        if res.get("_mint_diagonal"):
+            diagonal.append(str(pd.Timestamp(c).date()))
         done.append(c)
     out = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
     out.attrs = {"levels": list(hier.tags), "min_history": min_history,
                  "windows": [str(pd.Timestamp(c).date()) for c in done],
-                 "skipped_windows": skipped, "methods": methods}
+                 "skipped_windows": skipped, "methods": methods,
+                 "mint_diagonal_windows": diagonal}
     return out
 
 
@@ -488,7 +534,8 @@ def upper_series(series: pd.DataFrame, hier: Hierarchy) -> pd.DataFrame:
 
 
 def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFrame,
-                     levels=DEFAULT_LEVELS, model: str = "ensemble", n_jobs: int = 1,
+                     levels=DEFAULT_LEVELS, model: str = "ensemble",
+                     upper_model: str | None = None, n_jobs: int = 1,
                      methods=METHODS, min_history: int = 3, erm_relative: float = 1e-3,
                      bottom: str = "product_id", upper_bt: pd.DataFrame | None = None,
                      **backtest_options) -> pd.DataFrame:
@@ -500,16 +547,19 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     2. Base forecasts of every upper node: one :func:`lean_analysis.forecast.backtest` of
        the upper series with ``model`` alone and ``bt``'s settings (cutoffs, h, refit,
        calendar and festival adjustment), unless ``upper_bt`` is given. The bottom level
-       reuses ``bt`` as it is: only the 36 upper series (county sample) are fitted again.
+       reuses ``bt`` as it is: only the 36 upper series (county sample) are fitted again,
+       with ``upper_model`` (default ``model``): a cheaper model for the upper levels
+       (e.g. ``"theta"`` under an ensemble at the bottom) saves most of the time.
     3. :func:`reconcile_backtest` (``min_history`` earlier windows, no leakage),
        :func:`compare_reconciled` and :func:`recommend_levels`.
 
     Returns
     -------
-    The per-level table of :func:`recommend_levels` (levels top first, the bottom last).
-    ``attrs``: ``scores`` (the long table of :func:`compare_reconciled`), ``reconciled``
-    (the points), ``upper_bt``, ``model``, ``excluded``, ``min_history``, ``windows``,
-    ``overall``.
+    :class:`LevelsResult`: ``.table`` the per-level table of :func:`recommend_levels`
+    (levels top first, the bottom last; its ``attrs`` hold ``overall``, ``min_history``,
+    ``windows``, ``excluded``, ``model``, ``upper_model``), ``.scores`` (the long table of
+    :func:`compare_reconciled`), ``.points`` (the reconciled backtest), ``.upper_bt``,
+    ``.hierarchy``; ``to_frame()`` is ``.table``.
     """
     from .backtest import backtest
 
@@ -524,8 +574,8 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
                                        "input_size", "spring_festival", "calendar_adjust",
                                        "festival_adjust") if k in params}
         opts.update(backtest_options)
-        upper_bt = backtest(up, models=[model], level=(), n_jobs=n_jobs, **opts)
-    base = stack_levels(bt, hier, upper_bt, model)
+        upper_bt = backtest(up, models=[upper_model or model], level=(), n_jobs=n_jobs, **opts)
+    base = stack_levels(bt, hier, upper_bt, model, upper_model)
     rbt = reconcile_backtest(base, hier, methods=methods, min_history=min_history,
                              erm_relative=erm_relative)
     bottom_level = hier.nodes["level"].iloc[-1]
@@ -535,6 +585,6 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     s_nodes["ds"] = pd.to_datetime(s_nodes["ds"]).astype("datetime64[ns]")
     scores = compare_reconciled(rbt, s_nodes, season_length=int(params.get("season_length", 12)))
     table = recommend_levels(scores)
-    table.attrs.update({"scores": scores, "reconciled": rbt, "upper_bt": upper_bt, "model": model,
-                        "excluded": excluded, "hierarchy": hier})
-    return table
+    table.attrs.update({"model": model, "upper_model": upper_model or model,
+                        "excluded": excluded})
+    return LevelsResult(table=table, scores=scores, points=rbt, upper_bt=upper_bt, hierarchy=hier)

@@ -46,7 +46,9 @@ def _methods(table: pd.DataFrame) -> list[str]:
 def levels_display(table: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
     """The per-level table for the page: level, series, MASE before (each level's own
     forecast), MASE of each reconciliation, the recommended method, its MASE and weighted
-    accuracy. Returns ``(frame, formats)`` for :func:`lean_analysis.report.show.table`."""
+    accuracy. Returns ``(frame, formats)`` for :func:`lean_analysis.report.show.table`.
+    ``table`` may also be the result object itself (its ``.table`` is used)."""
+    table = getattr(table, "table", table)
     out = pd.DataFrame({
         t("rc_col_level", lang): [level_label(v, lang) for v in table["level"]],
         t("rc_col_n_series", lang): table["n_series"].to_numpy(),
@@ -84,6 +86,7 @@ def note_text(table: pd.DataFrame, lang: str = "zh") -> str:
 def levels_text(table: pd.DataFrame, lang: str = "zh") -> str:
     """One sentence per level on its recommendation, with the numbers it rests on, and one
     on the single method that keeps all levels coherent (``attrs["overall"]``)."""
+    table = getattr(table, "table", table)
     sep = t("rc_list_sep", lang)
     out = []
     methods = _methods(table)
