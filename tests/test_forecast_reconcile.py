@@ -328,3 +328,21 @@ def test_county_mintrace_against_bottom_up_at_county_level(county_tables):
     tot = p[p["level"] == "total"].set_index("cutoff")["forecast"]
     bsum = p[p["level"] == "product_id"].groupby("cutoff")["forecast"].sum()
     np.testing.assert_allclose(tot.to_numpy(), bsum.reindex(tot.index).to_numpy(), atol=1e-9)
+
+
+def test_reconcile_frame_api_equals_the_backtest_points(small_result):
+    """forecast.reconcile on one window's frame gives the points reconcile_backtest made
+    (its history at the last window: every earlier window, the first min_history included)."""
+    pts, base = small_result.points, small_result.base
+    cut = sorted(base["cutoff"].unique())
+    now = base[base["cutoff"] == cut[-1]][["node", "ds", "forecast"]]
+    hist = base[base["cutoff"] < cut[-1]].assign(t=lambda d: d["cutoff"])
+    got = forecast.reconcile(now, small_result.hierarchy, history=hist, method="mint_shrink")
+    want = pts[(pts["cutoff"] == cut[-1]) & (pts["method"] == "mint_shrink")].set_index("node")
+    got = got.set_index("node")["forecast"]
+    np.testing.assert_allclose(got.to_numpy(), want["forecast"].reindex(got.index).to_numpy(),
+                               atol=1e-9)
+    with pytest.raises(ValueError, match=r"base: no forecast for node\(s\) \['total'\]"):
+        forecast.reconcile(now[now["node"] != "total"], small_result.hierarchy, history=hist)
+    with pytest.raises(ValueError, match="needs history"):
+        forecast.reconcile(now, small_result.hierarchy, method="mint_shrink")

@@ -81,6 +81,7 @@ class LevelsResult:
     points: pd.DataFrame
     upper_bt: pd.DataFrame
     hierarchy: Hierarchy
+    base: pd.DataFrame
 
     @property
     def overall(self) -> str:
@@ -294,7 +295,20 @@ def reconcile_arrays(S: np.ndarray, y_hat: np.ndarray, y_hist: np.ndarray | None
     Calls each ``hierarchicalforecast`` reconciler's ``fit_predict`` (what
     ``HierarchicalReconciliation.reconcile`` calls, without its frame handling). Returns
     method -> reconciled nodes × dates (clipped and re-summed with ``nonnegative``); key
-    ``"_mint_diagonal"`` when MinTrace fell back to the diagonal (see :func:`_mint`)."""
+    ``"_mint_diagonal"`` when MinTrace fell back to the diagonal (see :func:`_mint`).
+
+    Examples
+    --------
+    A total over two series; base forecasts 10 (total), 4 and −1: bottom-up sums the
+    bottom (4 + (−1) = 3), clipping first sets −1 to 0, so the total is 4.
+
+    >>> S = np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> reconcile_arrays(S, np.array([[10.0], [4.0], [-1.0]]), methods=["bottom_up"],
+    ...                  nonnegative=False)["bottom_up"].ravel().tolist()
+    [3.0, 4.0, -1.0]
+    >>> reconcile_arrays(S, np.array([[10.0], [4.0], [-1.0]]), methods=["bottom_up"])["bottom_up"].ravel().tolist()
+    [4.0, 4.0, 0.0]
+    """
     n_hiers, n_bottom = S.shape
     out = {}
     for m in methods:
@@ -558,7 +572,8 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     :class:`LevelsResult`: ``.table`` the per-level table of :func:`recommend_levels`
     (levels top first, the bottom last; its ``attrs`` hold ``overall``, ``min_history``,
     ``windows``, ``excluded``, ``model``, ``upper_model``), ``.scores`` (the long table of
-    :func:`compare_reconciled`), ``.points`` (the reconciled backtest), ``.upper_bt``,
+    :func:`compare_reconciled`), ``.points`` (the reconciled backtest), ``.base`` (every
+    node's base forecasts, all windows: :func:`stack_levels`), ``.upper_bt``,
     ``.hierarchy``; ``to_frame()`` is ``.table``.
     """
     from .backtest import backtest
@@ -587,4 +602,5 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     table = recommend_levels(scores)
     table.attrs.update({"model": model, "upper_model": upper_model or model,
                         "excluded": excluded})
-    return LevelsResult(table=table, scores=scores, points=rbt, upper_bt=upper_bt, hierarchy=hier)
+    return LevelsResult(table=table, scores=scores, points=rbt, upper_bt=upper_bt, hierarchy=hier,
+                        base=base)
