@@ -113,8 +113,9 @@ def hierarchy(groups: pd.DataFrame, levels=DEFAULT_LEVELS, bottom: str = "produc
         ``unique_id`` (the bottom series, e.g. ``product_id``) and the level columns, one
         row per series: e.g. the products table renamed ``product_id → unique_id``.
     levels
-        Upper levels, top first: ``"total"`` and/or columns of ``groups`` (or lists of
-        columns for crossed levels). Brands may span several price classes: the hierarchy
+        Upper levels: ``"total"`` and/or columns of ``groups`` (or lists of columns for
+        crossed levels), in any order: they are ordered coarse to fine (by their number of
+        series, stable), e.g. total, price class, brand. Brands may span several price classes: the hierarchy
         is grouped, not strictly nested, which BottomUp, MinTrace and ERM all accept.
     bottom
         The name of the bottom level (for ``nodes.level`` and the tags).
@@ -144,6 +145,9 @@ def hierarchy(groups: pd.DataFrame, levels=DEFAULT_LEVELS, bottom: str = "produc
         raise ValueError("groups: no bottom series to reconcile")
     g = g.sort_values("unique_id", kind="stable").reset_index(drop=True)
     bottom_ids = g["unique_id"].astype(str).tolist()
+    # coarse to fine: the levels in the order of their number of series (total first)
+    levels = sorted(levels, key=lambda lv: (len(pd.unique(series_id(g, _level_cols(lv))))
+                                            if _level_cols(lv) else 1))
     rows, tags, blocks = [], {}, []
     for lv in levels:
         cols = _level_cols(lv)
