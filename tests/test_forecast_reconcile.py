@@ -346,3 +346,15 @@ def test_reconcile_frame_api_equals_the_backtest_points(small_result):
         forecast.reconcile(now[now["node"] != "total"], small_result.hierarchy, history=hist)
     with pytest.raises(ValueError, match="needs history"):
         forecast.reconcile(now, small_result.hierarchy, method="mint_shrink")
+
+
+def test_report_pieces_take_the_result_object(small_result):
+    d1, f1 = pr.levels_display(small_result, "en")
+    d2, f2 = pr.levels_display(small_result.table, "en")
+    pd.testing.assert_frame_equal(d1, d2)
+    assert f1 == f2
+    assert pr.note_text(small_result, "en") == pr.note_text(small_result.table, "en")
+    text = pr.levels_text(small_result, "en")
+    tab = small_result.table.set_index("level")
+    assert f"MASE {tab.loc['total', 'mase_recommended']:.3f}" in text
+    assert "window after them" not in pr.note_text(small_result, "en")  # several windows

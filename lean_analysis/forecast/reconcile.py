@@ -229,7 +229,9 @@ def reconcile(base: pd.DataFrame, hier: Hierarchy, history: pd.DataFrame | None 
     ``P = (Sᵀ Ŵ⁻¹ S)⁻¹ Sᵀ Ŵ⁻¹`` with ``Ŵ = λ̂ diag(Σ̂) + (1 − λ̂) Σ̂`` the Schäfer–Strimmer
     shrinkage of the covariance ``Σ̂`` of the base errors in ``history``; ``erm``
     ``P = argmin ‖Y − S P Ŷ‖² + λ ‖P − P_BU‖₁`` on ``history`` (``reg_bu``; λ from
-    :func:`erm_lambda`). With ``nonnegative`` the reconciled bottom forecasts are clipped at
+    :func:`erm_lambda`; ``hierarchicalforecast`` fits it on the last ``h`` history points
+    only, i.e. the latest earlier window at ``h = 1``, which is why it is erratic at the
+    specification level). With ``nonnegative`` the reconciled bottom forecasts are clipped at
     0 and every level re-summed from them, so the result stays exactly coherent.
 
     Parameters

@@ -74,6 +74,7 @@ def levels_display(table: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame,
 def note_text(table: pd.DataFrame, lang: str = "zh") -> str:
     """The section's note: the methods, the model, and the ``min_history`` rule (the first
     windows are history only; every method is scored on the same later windows)."""
+    table = getattr(table, "table", table)
     attrs: Mapping[str, Any] = table.attrs
     n_windows = int(table["n_windows"].max()) if len(table) else 0
     n_ex = len(attrs.get("excluded", []) or [])
