@@ -289,6 +289,11 @@ def test_note_states_the_min_history_rule_with_plurals():
     en2 = pr.note_text(tab2, "en")
     assert "scored on the 9 windows after them" in en2 and "2 specifications without" in en2
     assert "前 3 个窗口只作为历史" in pr.note_text(tab2, "zh")
+    assert "backtested with exponential smoothing (ETS), then" in en2
+    tab2.attrs["upper_model"] = "theta"
+    assert ("backtested with exponential smoothing (ETS) for the specifications and Theta for "
+            "the levels above, then" in pr.note_text(tab2, "en"))
+    assert "分别回测（规格层用指数平滑（ETS），以上各层用Theta 法）" in pr.note_text(tab2, "zh")
     tab2.attrs["excluded"] = []
     assert "left out" not in pr.note_text(tab2, "en")
 

@@ -79,7 +79,11 @@ def note_text(table: pd.DataFrame, lang: str = "zh") -> str:
     n_windows = int(table["n_windows"].max()) if len(table) else 0
     n_ex = len(attrs.get("excluded", []) or [])
     excluded = _plural("rc_excluded", n_ex, lang) if n_ex else ""
-    return t("rc_note", lang, model=model_label(str(attrs.get("model", "")), lang),
+    model = model_label(str(attrs.get("model", "")), lang)
+    upper = attrs.get("upper_model")
+    if upper and upper != attrs.get("model"):
+        model = t("rc_models_mixed", lang, model=model, upper=model_label(str(upper), lang))
+    return t("rc_note", lang, model=model,
              min_history=int(attrs.get("min_history", 3)),
              windows=_plural("rc_windows", n_windows, lang), excluded=excluded)
 
