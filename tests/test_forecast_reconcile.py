@@ -363,3 +363,12 @@ def test_report_pieces_take_the_result_object(small_result):
     tab = small_result.table.set_index("level")
     assert f"MASE {tab.loc['total', 'mase_recommended']:.3f}" in text
     assert "window after them" not in pr.note_text(small_result, "en")  # several windows
+
+
+def test_too_few_windows_is_a_clear_error(small):
+    series, bt, groups = small
+    with pytest.raises(ValueError, match=r"no window could be reconciled.*7 earlier windows"):
+        R.reconcile_levels(bt, series, groups, LEVELS, model="naive", upper_model="snaive",
+                           min_history=7)
+    with pytest.raises(ValueError, match=r"bt: no forecasts of model 'ets'"):
+        R.reconcile_levels(bt, series, groups, LEVELS, model="ets")

@@ -599,6 +599,9 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     base = stack_levels(bt, hier, upper_bt, model, upper_model)
     rbt = reconcile_backtest(base, hier, methods=methods, min_history=min_history,
                              erm_relative=erm_relative)
+    if rbt.empty:
+        raise ValueError(f"reconcile_levels: no window could be reconciled ({rbt.attrs['skipped_windows']}; "
+                         f"rule: every node needs a base forecast and {min_history} earlier windows)")
     bottom_level = hier.nodes["level"].iloc[-1]
     b_series = series[series["unique_id"].astype(str).isin(members)][["unique_id", "ds", "y"]]
     b_series = b_series.assign(unique_id=bottom_level + NODE_SEP + b_series["unique_id"].astype(str))
