@@ -35,10 +35,6 @@ def _num(v: Any) -> str:
     return f"{float(v):.3f}"
 
 
-def _plural(key: str, n: int, lang: str) -> str:
-    return t(f"{key}_{'one' if n == 1 else 'other'}", lang, n=n)
-
-
 def _methods(table: pd.DataFrame) -> list[str]:
     return [m for m in RECONCILERS if f"mase_{m}" in table.columns]
 
@@ -78,14 +74,14 @@ def note_text(table: pd.DataFrame, lang: str = "zh") -> str:
     attrs: Mapping[str, Any] = table.attrs
     n_windows = int(table["n_windows"].max()) if len(table) else 0
     n_ex = len(attrs.get("excluded", []) or [])
-    excluded = _plural("rc_excluded", n_ex, lang) if n_ex else ""
+    excluded = t("rc_excluded", lang, n=n_ex) if n_ex else ""
     model = model_label(str(attrs.get("model", "")), lang)
     upper = attrs.get("upper_model")
     if upper and upper != attrs.get("model"):
         model = t("rc_models_mixed", lang, model=model, upper=model_label(str(upper), lang))
     return t("rc_note", lang, model=model,
              min_history=int(attrs.get("min_history", 3)),
-             windows=_plural("rc_windows", n_windows, lang), excluded=excluded)
+             windows=t("rc_windows", lang, n=n_windows), excluded=excluded)
 
 
 def levels_text(table: pd.DataFrame, lang: str = "zh") -> str:
