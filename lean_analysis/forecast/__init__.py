@@ -21,6 +21,13 @@ from .figures import figures
 from .manager import manager_frame, with_manager
 from .models import BASELINE, DEFAULT_MODELS, DEFAULT_REFIT, ENSEMBLE_MEMBERS, MODEL_NAMES
 from .predict import predict
+from .reconcile import (
+    compare_reconciled,
+    hierarchy,
+    reconcile,
+    reconcile_backtest,
+    reconcile_levels,
+)
 from .spec import ForecastSpec, prepare
 from .summary import manager_next, next_month_change, summary_numbers
 
@@ -35,9 +42,11 @@ __all__ = [
     "backtest",
     "censor_flags",
     "censoring",
+    "compare_reconciled",
     "compare_levels",
     "evaluate",
     "figures",
+    "hierarchy",
     "manager_frame",
     "manager_next",
     "next_month_change",
@@ -46,6 +55,9 @@ __all__ = [
     "predict",
     "prepare",
     "recommend",
+    "reconcile",
+    "reconcile_backtest",
+    "reconcile_levels",
     "skipped",
     "summary_numbers",
     "value_added",
