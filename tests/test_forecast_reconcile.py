@@ -372,3 +372,24 @@ def test_too_few_windows_is_a_clear_error(small):
                            min_history=7)
     with pytest.raises(ValueError, match=r"bt: no forecasts of model 'ets'"):
         R.reconcile_levels(bt, series, groups, LEVELS, model="ets")
+
+
+def test_an_upper_model_that_needs_a_longer_history_falls_back_to_the_bottom_model(small):
+    """ETS needs 24 months before its first fit; the small sample has 24 months in all, so
+    above the specifications it forecasts no window: the bottom model takes the upper levels
+    (the notebook's default upper model must not fail the report on short data), and the
+    note says so."""
+    series, bt, groups = small
+    rc = R.reconcile_levels(bt, series, groups, LEVELS, model="naive", upper_model="ets",
+                            n_jobs=1, min_history=3)
+    assert rc.table.attrs["upper_model"] == "naive" and rc.table.attrs["upper_fallback"] == "ets"
+    assert set(rc.upper_bt["model"]) == {"naive"}
+    up = R.upper_series(series, rc.hierarchy)
+    assert set(rc.upper_bt["unique_id"]) == set(up["unique_id"])
+    # same numbers as asking for the bottom model above in the first place
+    direct = R.reconcile_levels(bt, series, groups, LEVELS, model="naive", n_jobs=1, min_history=3)
+    pd.testing.assert_frame_equal(rc.scores, direct.scores)
+    assert "ETS" in pr.note_text(rc, "en") and "longer history" in pr.note_text(rc, "en")
+    assert "需要更长的历史" in pr.note_text(rc, "zh")
+    assert direct.table.attrs["upper_fallback"] is None
+    assert "longer history" not in pr.note_text(direct, "en")

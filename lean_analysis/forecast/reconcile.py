@@ -534,6 +534,13 @@ def complete_members(bt: pd.DataFrame, model: str) -> list[str]:
     return sorted(have[have == n].index.astype(str))
 
 
+def _incomplete_nodes(upper_bt: pd.DataFrame, up: pd.DataFrame) -> list[str]:
+    """Upper nodes of ``up`` that ``upper_bt`` did not forecast at every one of its windows."""
+    n_win = upper_bt["cutoff"].nunique() if len(upper_bt) else 0
+    got = upper_bt.groupby("unique_id")["cutoff"].nunique() if len(upper_bt) else pd.Series(dtype=int)
+    return sorted(u for u in pd.unique(up["unique_id"]) if n_win == 0 or got.get(u, 0) < n_win)
+
+
 def upper_series(series: pd.DataFrame, hier: Hierarchy) -> pd.DataFrame:
     """The series of every upper node (``unique_id`` = node key, ``ds``, ``y``): ``S`` times
     the bottom series (members only). Independent of :func:`lean_analysis.forecast.aggregate`
@@ -569,7 +576,10 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
        calendar and festival adjustment), unless ``upper_bt`` is given. The bottom level
        reuses ``bt`` as it is: only the 36 upper series (county sample) are fitted again,
        with ``upper_model`` (default ``model``): a cheaper model for the upper levels
-       (e.g. ``"theta"`` under an ensemble at the bottom) saves most of the time.
+       (e.g. ``"theta"`` under an ensemble at the bottom) saves most of the time. When
+       ``upper_model`` cannot forecast every upper node at every window (a short history:
+       ETS needs 24 months before the first cutoff), ``model`` is used for the upper levels
+       too and ``attrs["upper_fallback"]`` names the model it replaced.
     3. :func:`reconcile_backtest` (``min_history`` earlier windows, no leakage),
        :func:`compare_reconciled` and :func:`recommend_levels`.
 
@@ -585,6 +595,7 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     from .backtest import backtest
 
     params = dict(bt.attrs.get("params", {}))
+    upper_fallback = None
     members = complete_members(bt, model)
     excluded = sorted((set(series["unique_id"].astype(str)) | set(bt["unique_id"].astype(str)))
                       - set(members))
@@ -596,6 +607,12 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
                                        "festival_adjust") if k in params}
         opts.update(backtest_options)
         upper_bt = backtest(up, models=[upper_model or model], level=(), n_jobs=n_jobs, **opts)
+        if upper_model and upper_model != model and _incomplete_nodes(upper_bt, up):
+            # the cheaper model cannot forecast every upper node at every window (e.g. ETS
+            # needs two seasons before the first cutoff): the bottom model, which did
+            # forecast every member at every window, takes the upper levels too
+            upper_fallback, upper_model = upper_model, None
+            upper_bt = backtest(up, models=[model], level=(), n_jobs=n_jobs, **opts)
     base = stack_levels(bt, hier, upper_bt, model, upper_model)
     rbt = reconcile_backtest(base, hier, methods=methods, min_history=min_history,
                              erm_relative=erm_relative)
@@ -610,6 +627,6 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     scores = compare_reconciled(rbt, s_nodes, season_length=int(params.get("season_length", 12)))
     table = recommend_levels(scores)
     table.attrs.update({"model": model, "upper_model": upper_model or model,
-                        "excluded": excluded})
+                        "upper_fallback": upper_fallback, "excluded": excluded})
     return LevelsResult(table=table, scores=scores, points=rbt, upper_bt=upper_bt, hierarchy=hier,
                         base=base)

@@ -79,6 +79,9 @@ def note_text(table: pd.DataFrame, lang: str = "zh") -> str:
     upper = attrs.get("upper_model")
     if upper and upper != attrs.get("model"):
         model = t("rc_models_mixed", lang, model=model, upper=model_label(str(upper), lang))
+    elif attrs.get("upper_fallback"):
+        model = t("rc_models_fallback", lang, model=model,
+                  upper=model_label(str(attrs["upper_fallback"]), lang))
     return t("rc_note", lang, model=model,
              min_history=int(attrs.get("min_history", 3)),
              windows=t("rc_windows", lang, n=n_windows), excluded=excluded)
