@@ -16,6 +16,12 @@ name           model                                                            
                test passes)
 ``autotheta``  ``AutoTheta`` (chooses among the standard, optimised and dynamic    max(2m, 8)
                Theta variants; Fiorucci et al. 2016). Slower; not in the ensemble
+``dotm``       ``DynamicOptimizedTheta`` (the dynamic optimised Theta model,         max(2m, 8)
+               Fiorucci et al. 2016: theta, alpha and the initial level by
+               likelihood; the same seasonal adjustment as ``theta``)
+``ces``        automatic complex exponential smoothing (``AutoCES``; Svetunkov,     max(2m, 8)
+               Kourentzes & Ord 2022: simple, partial, full or no seasonality
+               chosen by AIC)
 ``arima``      automatic ARIMA (``AutoARIMA``, Hyndman & Khandakar 2008) with the   max(2m, 8)
                Spring Festival regressor of :func:`lean_analysis.calendar.
                spring_festival_regressor` on monthly or weekly data. The order
@@ -58,8 +64,10 @@ from typing import Any
 
 from statsforecast.models import (
     AutoARIMA,
+    AutoCES,
     AutoETS,
     AutoTheta,
+    DynamicOptimizedTheta,
     Naive,
     SeasonalNaive,
     Theta,
@@ -67,7 +75,7 @@ from statsforecast.models import (
 
 from .adjust import FestivalAdjusted
 
-STATISTICAL = ("naive", "snaive", "ses", "ets", "theta", "autotheta", "arima")
+STATISTICAL = ("naive", "snaive", "ses", "ets", "theta", "autotheta", "dotm", "ces", "arima")
 ENSEMBLE = "ensemble"
 ENSEMBLE_MEMBERS = ("ets", "theta", "arima")
 MANAGER = "manager"
@@ -105,6 +113,8 @@ def default_min_train(name: str, season_length: int) -> int:
         "ets": max(2 * m, 8),
         "theta": max(2 * m, 8),
         "autotheta": max(2 * m, 8),
+        "dotm": max(2 * m, 8),
+        "ces": max(2 * m, 8),
         "arima": max(2 * m, 8),
         MANAGER: 0,
     }
@@ -132,12 +142,16 @@ def make_model(name: str, season_length: int = 12, **options: Any):
         return Theta(season_length=m, alias=name, **options)
     if name == "autotheta":
         return AutoTheta(season_length=m, alias=name, **options)
+    if name == "dotm":
+        return DynamicOptimizedTheta(season_length=m, alias=name, **options)
+    if name == "ces":
+        return AutoCES(season_length=m, alias=name, **options)
     if name == "arima":
         return AutoARIMA(season_length=m, alias=name, **{**ARIMA_DEFAULTS, **options})
     raise ValueError(f"model {name!r} is not a statistical model; known: {', '.join(STATISTICAL)}")
 
 
-FESTIVAL_ADJUSTED = ("ses", "ets", "theta", "autotheta")
+FESTIVAL_ADJUSTED = ("ses", "ets", "theta", "autotheta", "dotm", "ces")
 
 
 def resolve(models, season_length: int = 12, spring_festival: bool = True,
