@@ -130,30 +130,45 @@ def test_series_hashes_and_shared_attrs():
 
 
 def test_reuse_on_the_small_sample_close_to_a_fresh_fit(small_tables):
-    """The notebook's settings on the small sample: the reused ensemble forecast is close to
-    a fresh fit (the parameters differ by the 3 months since the last refit); the fallback rows are
-    identical; the conformal factors apply to the reused forecast's own intervals."""
+    """The notebook's data treatment on the small sample (24 months: the backtest's windows
+    leave too little for ets, theta and arima, so only ses, naive and snaive are fitted
+    there): ses is reused and close to a fresh fit (its alpha from the data up to 3 months
+    before the end), seasonal naive is reused and equal, the ensemble's members are fitted
+    here and so equal, the fallback rows are identical, and the conformal factors apply to
+    the reused forecast's own intervals."""
     series = data.to_series(small_tables, level=["product_id"], freq="MS", unit="case")
     kw = dict(h=1, level=[80, 95], calendar_adjust="weeks", festival_adjust=True)
     bt = forecast.backtest(series, models=ALL, n_windows=6, refit=3, **kw)
-    reused = forecast.predict(series, models=["ensemble"], backtest=bt, **kw)
-    fresh = forecast.predict(series, models=["ensemble"], backtest=bt, reuse=False, **kw)
-    n_fit = int((~reused["fallback"]).sum())
-    assert reused.attrs["reused"] == {"ets": n_fit, "theta": n_fit, "arima": n_fit}
+    models = ["ses", "snaive", "ensemble"]
+    reused = forecast.predict(series, models=models, backtest=bt, **kw)
+    fresh = forecast.predict(series, models=models, backtest=bt, reuse=False, **kw)
+    ran = {m: set(bt.loc[bt["model"] == m, "unique_id"]) for m in ("ses", "snaive")}
+    # ses and snaive are fitted in one statsforecast call here: a series is taken from the
+    # backtest when both are there (one product is too short for snaive's backtest windows)
+    both = len(ran["ses"] & ran["snaive"])
+    assert both >= 10 and len(ran["ses"]) == both + 1
+    assert reused.attrs["reused"] == {"ses": both, "snaive": both, "ets": 0, "theta": 0,
+                                      "arima": 0}
     key = ["unique_id", "ds", "step", "model", "fallback"]
     pd.testing.assert_frame_equal(reused[key], fresh[key])
     fb = reused["fallback"].to_numpy()
-    assert fb.any()
-    np.testing.assert_array_equal(reused.loc[fb, "forecast"], fresh.loc[fb, "forecast"])
-    a, b = fresh.loc[~fb, "forecast"].to_numpy(), reused.loc[~fb, "forecast"].to_numpy()
-    assert abs(b.sum() / a.sum() - 1) < 0.02  # the total within 2 %
-    assert np.median(np.abs(b / a - 1)) < 0.05  # the typical product within 5 %
+    assert set(reused.loc[fb, "model"]) == {"ensemble"}  # the products launched < 24 months ago
+    cols = ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+    for m in ("snaive", "ensemble"):
+        rows = reused["model"].eq(m).to_numpy()
+        np.testing.assert_allclose(reused.loc[rows, cols].to_numpy(dtype=float),
+                                   fresh.loc[rows, cols].to_numpy(dtype=float), rtol=1e-9)
+    ses = reused["model"].eq("ses").to_numpy()
+    a, b = fresh.loc[ses, "forecast"].to_numpy(), reused.loc[ses, "forecast"].to_numpy()
+    # the stated tolerance (small sample: 12 products, 24 months, alpha from 21 vs 24):
+    # the total within 5 % (-4.2 %), the median product within 2 % (0.6 %)
+    assert abs(b.sum() / a.sum() - 1) < 0.05
+    assert np.median(np.abs(b / a - 1)) < 0.02
     assert not np.allclose(a, b, rtol=1e-6)  # and not the same fit
-    own = forecast.predict(series, models=["ensemble"], backtest=bt, intervals="model", **kw)
+    own = forecast.predict(series, models=models, backtest=bt, intervals="model", **kw)
     np.testing.assert_allclose(own["forecast"], reused["forecast"], rtol=1e-12)
     fac = pd.DataFrame(bt.attrs["conformal"])
     for lv in (80, 95):
-        q = fac[(fac["model"] == "ensemble") & (fac["level"] == lv)]["q"].iloc[0]
-        np.testing.assert_allclose(
-            (reused[f"hi_{lv}"] - reused["forecast"])[~fb],
-            (q * (own[f"hi_{lv}"] - own["forecast"]))[~fb], rtol=1e-9)
+        q = fac[(fac["model"] == "ses") & (fac["level"] == lv)]["q"].iloc[0]
+        np.testing.assert_allclose((reused[f"hi_{lv}"] - reused["forecast"])[ses],
+                                   (q * (own[f"hi_{lv}"] - own["forecast"]))[ses], rtol=1e-9)
