@@ -11,7 +11,13 @@ template: what the runner's checks, staging, HTML template, index and manifest a
 Also the floor: starting and stopping one empty kernel.
 
 Options: ``--jobs N`` (reports at once, default 1), ``--quick`` (no anchor), ``--period``,
-``--keep`` (keep the outputs under benchmarks/_work/).
+``--keep`` (keep the outputs under benchmarks/_work/), ``--only NAME`` (repeatable: time
+only these reports, ours and the anchor's).
+
+Times are wall-clock and CPU seconds (user + system of this process and every process it
+waited for: the kernels and their workers). On a shared machine the wall time moves with
+the other users' load; the CPU seconds and the ratios to the anchor measured in the same
+run are the figures to compare between runs.
 Reports whose notebook does not exist yet are left out (and named).
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import sys
 import tempfile
@@ -37,6 +44,13 @@ from lean_analysis.runner.kernel import KERNEL_NAME, kernel_manager_class  # noq
 
 WORK = ROOT / "benchmarks" / "_work"
 GOAL_S = 90.0
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its waited-for children (kernels)."""
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
 def ensure_sample() -> Path:
@@ -84,8 +98,9 @@ def cell_split(ipynb: Path) -> tuple[float, float, list[tuple[float, str]]]:
     return timed[0][0], sum(d for d, _ in timed[1:]), sorted(timed, reverse=True)[:3]
 
 
-def anchor(plan, data: Path, tmp: Path) -> dict[str, float]:
-    """Plain nbclient + stock nbconvert "lab" HTML, same notebooks and parameters."""
+def anchor(plan, data: Path, tmp: Path) -> dict[str, tuple[float, float]]:
+    """Plain nbclient + stock nbconvert "lab" HTML, same notebooks and parameters:
+    per report (wall s, CPU s)."""
     import papermill as pm
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
@@ -95,7 +110,7 @@ def anchor(plan, data: Path, tmp: Path) -> dict[str, float]:
     folder = tmp / "anchor"
     folder.mkdir()
     for spec, params in plan.run:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         nb = pm.iorw.load_notebook_node(str(spec.notebook))
         nb = pm.parameterize.parameterize_notebook(nb, {**params, "output_dir": str(folder)},
                                                    kernel_name="python3", language="python")
@@ -107,7 +122,7 @@ def anchor(plan, data: Path, tmp: Path) -> dict[str, float]:
         except Exception as e:  # the anchor reports the error and goes on
             print(f"  anchor {spec.name}: {type(e).__name__}: {e}"[:200])
         exporter.from_notebook_node(nb)
-        out[spec.name] = time.perf_counter() - t0
+        out[spec.name] = (time.perf_counter() - t0, cpu_seconds() - c0)
     return out
 
 
@@ -129,6 +144,7 @@ def main() -> int:
     ap.add_argument("--period", default="2026-10")
     ap.add_argument("--quick", action="store_true", help="skip the anchor")
     ap.add_argument("--keep", action="store_true", help="keep the outputs in benchmarks/_work")
+    ap.add_argument("--only", action="append", help="time only this report (repeatable)")
     args = ap.parse_args()
     data = ensure_sample()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -141,13 +157,14 @@ def main() -> int:
             print("no report notebook exists: nothing to time")
             return 1
         t0 = time.perf_counter()
-        plan = plan_batch(batch, args.period, data)
+        plan = plan_batch(batch, args.period, data, args.only)
         t_plan = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         res = run_batch(batch, period=args.period, data=data, outputs=tmp / "outputs",
-                               jobs=args.jobs, progress=False)
-        wall = time.perf_counter() - t0
-        print(f"\nbatch {args.period} on {data.name}, {len(present)} report(s), jobs={args.jobs}")
+                        only=args.only, jobs=args.jobs, progress=False)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        n = len(args.only) if args.only else len(present)
+        print(f"\nbatch {args.period} on {data.name}, {n} report(s), jobs={args.jobs}")
         print(f"checks before any kernel (batch, parameters, tables, period, fingerprint): "
               f"{t_plan:.1f} s")
         print(f"{'report':32s} {'status':7s} {'kernel':>7s} {'1st cell':>8s} {'cells':>7s} "
@@ -165,16 +182,18 @@ def main() -> int:
                 print(f"{'':34s}slow cell {d:6.1f} s  {src}")
             if r.status != "ok":
                 print(f"{'':34s}{r.note}")
-        print(f"\nours:   {wall:6.1f} s wall for the batch (goal ≤ {GOAL_S:.0f} s: "
-              f"{'met' if wall <= GOAL_S else 'NOT met'}; ratio to goal {wall / GOAL_S:.2f})")
+        print(f"\nours:   {wall:6.1f} s wall, {cpu:6.1f} s CPU for the batch (goal ≤ {GOAL_S:.0f} s: "
+              f"{'met' if wall <= GOAL_S else 'NOT met'}; ratio to goal {wall / GOAL_S:.2f}); "
+              f"load average {__import__('os').getloadavg()[0]:.1f}")
         if not args.quick:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             anc = anchor(plan, data, tmp)
-            anc_wall = time.perf_counter() - t0
+            anc_wall, anc_cpu = time.perf_counter() - t0, cpu_seconds() - c0
             floor = empty_kernel()
-            print(f"anchor: {anc_wall:6.1f} s wall, plain nbclient + stock nbconvert lab HTML "
-                  f"(per report: {json.dumps({k: round(v, 1) for k, v in anc.items()})})")
-            print(f"ratio ours / anchor: {wall / anc_wall:.2f}")
+            per = {k: f"{w:.1f} s wall, {c:.1f} s CPU" for k, (w, c) in anc.items()}
+            print(f"anchor: {anc_wall:6.1f} s wall, {anc_cpu:6.1f} s CPU, plain nbclient + stock "
+                  f"nbconvert lab HTML (per report: {json.dumps(per)})")
+            print(f"ratio ours / anchor: wall {wall / anc_wall:.2f}, CPU {cpu / anc_cpu:.2f}")
             print(f"floor: one empty kernel started, run and stopped in {floor:.1f} s")
         if args.keep:
             print(f"outputs: {res.folder}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ def backtest(
     calendar_adjust: str | None = None,
     festival_adjust: bool = False,
     intervals: str = "conformal",
+    forecast_ahead: bool = True,
 ) -> pd.DataFrame:
     """Rolling-origin (time-series cross-validation) forecasts of every series by every model.
 
@@ -101,6 +103,14 @@ def backtest(
         ``dask.distributed.Client`` or a scheduler address: the same statsforecast call on
         Dask through fugue (see :mod:`lean_analysis.forecast.engine`).
 
+    forecast_ahead
+        ``True`` (default): the fits of the last re-estimation also forecast the ``h``
+        periods after the data, kept in ``attrs["ahead"]`` for :func:`predict` with
+        ``backtest=`` (which then fits nothing again for these series): statsforecast's
+        ``forward`` (the parameters of the last refit, the states run on to the last
+        period), exactly what the backtest does between refits. It costs one ``forward``
+        per series and model, not a fit. Only for the local engine, ``window="expanding"``
+        and ``h`` a multiple of ``step``; the backtest's own rows are the same either way.
     intervals
         ``"conformal"`` (default): the models' own prediction intervals recalibrated on the
         residuals of earlier windows (split conformal, pooled over the series:
@@ -118,7 +128,8 @@ def backtest(
     forecast (too short, ending early, no manager forecast), read them with
     :func:`skipped`; ``"params"``; ``"conformal"`` (records ``model, step, level,
     q, n``: the conformal factors of all windows, from the models' own bounds, which
-    :func:`predict` uses with ``intervals="conformal"``); ``"freq"``; ``"clipped"``; ``"warnings"`` (statsforecast
+    :func:`predict` uses with ``intervals="conformal"``); ``"ahead"`` (with
+    ``forecast_ahead``: an :class:`Ahead`, or ``None``); ``"freq"``; ``"clipped"``; ``"warnings"`` (statsforecast
     warnings by message, counted when ``n_jobs == 1``; with ``n_jobs > 1`` they are
     silenced and not counted).
 
@@ -177,10 +188,19 @@ def backtest(
     frames = []
     warn_counts: Counter = Counter()
     groups = spec.groups(n_fit, skipped, n_windows, refit)
+    use_ahead = (forecast_ahead and spec.engine is None and window == "expanding"
+                 and h % step == 0)
+    ahead_key = spec.key() if use_ahead else None  # before any fit touches the models
     data = spec.model_data(df, freq, groups)
+    ahead: dict[str, pd.DataFrame] = {}
     for g in groups:
         part = data.loc[data["unique_id"].isin(g["ids"]), spec.columns(g)]
-        cv = _run(spec, g, part, freq, h, n_windows, step, input_size, warn_counts)
+        if use_ahead:
+            cv, fc = _run_ahead(spec, g, part, freq, h, n_windows, step, warn_counts)
+            for s in g["specs"]:
+                ahead[s.name] = _model_columns(fc, s.name)
+        else:
+            cv = _run(spec, g, part, freq, h, n_windows, step, input_size, warn_counts)
         spec.restore(cv, freq)
         frames += [spec.long(cv, s.name) for s in g["specs"]]
 
@@ -243,8 +263,69 @@ def backtest(
         "manager_rows_unused": int(unused),
         "warnings": dict(warn_counts),
         "conformal": fac.to_dict("records"),
+        "ahead": Ahead(h=h, freq=freq, key=ahead_key, hashes=series_hashes(df),
+                       frames=ahead) if use_ahead else None,
     }
     return bt
+
+
+@dataclass(frozen=True, eq=False)
+class Ahead:
+    """The forecast of the ``h`` periods after the data made by a backtest's last fits
+    (``backtest(..., forecast_ahead=True)``, in ``attrs["ahead"]``), which
+    :func:`~lean_analysis.forecast.predict` reuses instead of fitting again.
+
+    ``frames``: per model, statsforecast's forecast columns (``unique_id, ds, <model>,
+    <model>-lo-<l>, <model>-hi-<l>``) in the units the models saw (before the calendar
+    adjustment is undone); ``key``: the models and data treatment
+    (:meth:`ForecastSpec.key`); ``hashes``: each series' fingerprint
+    (:func:`series_hashes`), so that a forecast of other data is not reused. Shared, not
+    copied, when pandas copies the backtest's ``attrs``.
+    """
+
+    h: int
+    freq: str
+    key: tuple  # ForecastSpec.key(): (treatment, {model: its key})
+    hashes: pd.Series
+    frames: dict
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def covered(self, spec: ForecastSpec, names, hashes: pd.Series, h: int, freq: str) -> list:
+        """The series (of ``hashes``, the data a forecast is asked for) whose forecast by
+        every model of ``names`` can be taken from here: same models and treatment, ``h``,
+        frequency and data."""
+        treatment, models = spec.key()
+        if (h != self.h or freq != self.freq or treatment != self.key[0]
+                or any(models.get(n) != self.key[1].get(n) for n in names)):
+            return []
+        same = hashes[hashes.eq(self.hashes.reindex(hashes.index))].index
+        ids = set(same)
+        for n in names:
+            f = self.frames.get(n)
+            ids &= set(f["unique_id"]) if f is not None else set()
+        return [u for u in hashes.index if u in ids]
+
+    def forecast(self, names, ids) -> pd.DataFrame:
+        """The stored forecasts of ``names`` for ``ids``, side by side as statsforecast
+        gives them (``unique_id, ds`` and the models' columns)."""
+        out = None
+        for n in names:
+            f = self.frames[n]
+            f = f[f["unique_id"].isin(ids)]
+            out = f if out is None else out.merge(f, on=["unique_id", "ds"], how="inner",
+                                                  validate="one_to_one")
+        return out.reset_index(drop=True)
+
+
+def series_hashes(df: pd.DataFrame) -> pd.Series:
+    """One fingerprint (uint64) per series of a checked panel (``unique_id, ds, y`` sorted
+    by ``unique_id``): the sum of its rows' hashes of ``ds`` and ``y``."""
+    rows = pd.util.hash_pandas_object(df[["ds", "y"]], index=False).to_numpy()
+    uid = df["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    return pd.Series(np.add.reduceat(rows, starts), index=pd.Index(uid[starts], name="unique_id"))
 
 
 def skipped(bt: pd.DataFrame) -> pd.DataFrame:
@@ -276,11 +357,20 @@ def _check_refit(refit):
 def _run(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_windows: int,
          step: int, input_size, warn_counts: Counter) -> pd.DataFrame:
     """statsforecast's cross-validation of one group on the spec's engine."""
+    if spec.engine is not None:
+        sf = spec.statsforecast(g, freq)
+        kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
+                      level=list(spec.level) or None, refit=g["refit"])
+        return _engine.cross_validation(spec.engine, sf, part, kwargs)
+    return _cv(spec, g, part, freq, h, n_windows, step, input_size, g["refit"], warn_counts)
+
+
+def _cv(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_windows: int,
+        step: int, input_size, refit, warn_counts: Counter) -> pd.DataFrame:
+    """statsforecast's cross-validation of one group in this process (``spec.n_jobs``)."""
     sf = spec.statsforecast(g, freq)
     kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
-                  level=list(spec.level) or None, refit=g["refit"])
-    if spec.engine is not None:
-        return _engine.cross_validation(spec.engine, sf, part, kwargs)
+                  level=list(spec.level) or None, refit=refit)
     n_jobs = spec.n_jobs
     with warnings.catch_warnings(record=(n_jobs == 1)) as caught:
         warnings.simplefilter("always" if n_jobs == 1 else "ignore")
@@ -301,6 +391,62 @@ def _points_at_first_cutoff(df: pd.DataFrame, test_size: int) -> pd.Series:
     first_cutoff = dates[len(dates) - test_size - 1]
     n = df[df["ds"] <= first_cutoff].groupby("unique_id", sort=True).size()
     return n.reindex(ids, fill_value=0).astype(int)
+
+
+def _model_columns(fc: pd.DataFrame, name: str) -> pd.DataFrame:
+    cols = [c for c in fc.columns if c == name or c.startswith(f"{name}-lo-")
+            or c.startswith(f"{name}-hi-")]
+    return fc[["unique_id", "ds", *cols]].reset_index(drop=True)
+
+
+def _last_fit(n_windows: int, refit) -> int:
+    """The window of a backtest's last re-estimation (statsforecast fits at window 0 and at
+    every window ``k`` with ``k % refit == 0``)."""
+    if refit is False:
+        return 0
+    if refit is True:
+        return n_windows - 1
+    return (n_windows - 1) // int(refit) * int(refit)
+
+
+def _run_ahead(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int,
+               n_windows: int, step: int, warn_counts: Counter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_run` (expanding window, local engine) and the forecast after the data from the
+    last re-estimation, with the same fits: statsforecast's cross-validation of the windows
+    before the last re-estimation ``k0`` on the data without its last ``(n_windows − k0)·step``
+    periods, then one cross-validation without refit (fit at ``k0``, ``forward`` after) over
+    the remaining windows and ``h / step`` more on the data extended by ``h`` future periods
+    (``y`` unknown, the regressor known), the last of which ends at the data's last period.
+
+    Returns the backtest's rows (as :func:`_run`) and the forecast after the data
+    (``unique_id, ds`` and the models' columns)."""
+    from .panel import future_dates
+
+    k0 = _last_fit(n_windows, g["refit"])
+    n_late = n_windows - k0
+    parts = []
+    if k0 > 0:
+        back = part.groupby("unique_id", sort=False).cumcount(ascending=False)
+        parts.append(_cv(spec, g, part[back.to_numpy() >= n_late * step], freq, h, k0, step,
+                         None, g["refit"], warn_counts))
+    last = part.groupby("unique_id", sort=True)["ds"].max()
+    fut = pd.concat([pd.DataFrame({"unique_id": u, "ds": future_dates(d, h, freq)})
+                     for u, d in last.items()], ignore_index=True)
+    if g["exog"]:
+        fut = fut.merge(spec.future_exog(part, h, freq), on=["unique_id", "ds"], how="left")
+    fut["y"] = np.nan
+    ext = pd.concat([part, fut[part.columns]], ignore_index=True).sort_values(
+        ["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    forward = all(s.has_forward for s in g["specs"])
+    late = _cv(spec, g, ext, freq, h, n_late + h // step, step, None,
+               False if forward else True, warn_counts)
+    is_ahead = late["cutoff"].eq(late["unique_id"].map(last)).to_numpy()
+    window = late.groupby("unique_id", sort=False)["cutoff"].rank(method="dense")
+    parts.append(late[window.le(n_late).to_numpy()])  # the backtest's own windows
+    cv = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    cv = cv.sort_values(["unique_id", "cutoff", "ds"], kind="stable").reset_index(drop=True)
+    fc = late[is_ahead].drop(columns=["cutoff", "y"]).reset_index(drop=True)
+    return cv, fc
 
 
 def _grid(df: pd.DataFrame, test_size: int, h: int, step: int, n_windows: int) -> pd.DataFrame:

@@ -606,6 +606,7 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
                                        "input_size", "spring_festival", "calendar_adjust",
                                        "festival_adjust") if k in params}
         opts.update(backtest_options)
+        opts.setdefault("forecast_ahead", False)  # no forecast after the data is needed here
         upper_bt = backtest(up, models=[upper_model or model], level=(), n_jobs=n_jobs, **opts)
         if upper_model and upper_model != model and _incomplete_nodes(upper_bt, up):
             # the cheaper model cannot forecast every upper node at every window (e.g. ETS

@@ -94,6 +94,16 @@ class ForecastSpec:
     def interval_columns(self) -> list[str]:
         return interval_columns(self.level)
 
+    def key(self) -> tuple:
+        """What makes two specs' forecasts of the same data by a model equal: the data
+        treatment, and per fitted model its class, constructor settings and data needs
+        (``(treatment, {name: model key})``). A backtest's forecast after the data is
+        reused by :func:`~lean_analysis.forecast.predict` only for models of the same key.
+        Read it before the models are fitted."""
+        return ((self.season_length, self.level, self.spring_festival, self.festival_adjust,
+                 self.calendar_adjust),
+                {s.name: (s.min_train, s.uses_exog, _settings(s.model)) for s in self.run})
+
     def panel(self, series: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         """``series`` checked (``unique_id, ds, y`` sorted, no gaps) and its frequency."""
         df = check_panel(series)
@@ -268,6 +278,17 @@ def prepare(models=("ets",), season_length: int = 12, level=(80, 95), freq: str 
                         level=level, freq=freq, spring_festival=spring_festival,
                         festival_adjust=festival_adjust, calendar_adjust=calendar_adjust,
                         nonnegative=nonnegative, n_jobs=n_jobs, engine=eng)
+
+
+def _settings(model) -> tuple:
+    """A model object's class and simple settings (numbers, strings, tuples; a wrapper's
+    and its inner model's)."""
+    simple = (int, float, str, bool, type(None), tuple)
+    items = tuple(sorted((k, _settings(v) if hasattr(v, "forecast") else v)
+                         for k, v in vars(model).items()
+                         if (isinstance(v, simple) and not k.endswith("_"))
+                         or hasattr(v, "forecast")))
+    return (type(model).__name__, items)
 
 
 def positive_int(x, name: str) -> int:
