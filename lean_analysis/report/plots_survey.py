@@ -80,6 +80,67 @@ def _level(level: float) -> str:
     return f"{level * 100:g}%"
 
 
+# --------------------------------------------------------------------------- counts
+def count_text(n: int, unit: str = "response", lang: str = "zh") -> str:
+    """``n`` with its unit in ``lang``: "25 份" / "25 responses", "1 response" (English
+    singular for 1). ``unit``: response, retailer, stratum or comment."""
+    n = int(n)
+    key = f"sv_unit_{unit}_one" if n == 1 else f"sv_unit_{unit}"
+    return t(key, lang, n=n)
+
+
+def n_text(n: int, base: str, lang: str = "zh") -> str:
+    """A count labelled with its base: "n = 26 份（至少作答一项指数题项）" /
+    "n = 26 responses (at least one index item answered)"; ``base`` is a key of
+    ``sv_base_*`` (received, respondents, index, complete, satisfied, drivers, dimension,
+    reliability)."""
+    return t("sv_n_base", lang, count=count_text(n, "response", lang), base=t(f"sv_base_{base}", lang))
+
+
+def n_column(base: str, lang: str = "zh") -> str:
+    """The header of a table's count column, with its base: "样本数（该维度至少作答一题）"."""
+    return t("sv_n_col", lang, base=t(f"sv_base_{base}", lang))
+
+
+def _reasons(acc, lang: str) -> str:
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(t(f"sv_rule_{rule}", lang, n=count_text(n, "response", lang))
+                    for rule, n in acc.excluded.items() if n)
+
+
+def accounting_text(acc, n_strata: int, lang: str = "zh") -> str:
+    """The sample note from ``survey.response_accounting``: received, excluded by rule,
+    used, and the frame they represent."""
+    reasons = _reasons(acc, lang)
+    return t("sv_sample_note", lang, received=count_text(acc.received, "response", lang),
+             excluded=count_text(acc.n_excluded, "response", lang),
+             reasons=t("sv_excluded_reasons", lang, reasons=reasons) if reasons else "",
+             respondents=count_text(acc.respondents, "response", lang),
+             N=count_text(acc.frame, "retailer", lang), k=count_text(n_strata, "stratum", lang))
+
+
+def excluded_warning(acc, lang: str = "zh") -> str | None:
+    """The warning naming the responses left out and the rule of each (None when none)."""
+    if not acc.n_excluded:
+        return None
+    return t("sv_excluded_warning", lang, n=count_text(acc.n_excluded, "response", lang),
+             reasons=_reasons(acc, lang))
+
+
+def accounting_display(acc, lang: str = "zh"):
+    """The accounting as a table: each count, its base and what it is used for."""
+    rows = [("received", acc.received, "received")]
+    rows += [(rule, n, "excluded") for rule, n in acc.excluded.items()]
+    rows += [(k, getattr(acc, k), k) for k in ("respondents", "index", "complete", "satisfied",
+                                                 "drivers")]
+    out = pd.DataFrame({
+        t("sv_accounting_count", lang): [t(f"sv_base_{k}", lang) for k, _, _ in rows],
+        t("sv_n", lang): [int(n) for _, n, _ in rows],
+        t("sv_accounting_used_for", lang): [t(f"sv_used_{u}", lang) for _, _, u in rows],
+    })
+    return out, {}
+
+
 # --------------------------------------------------------------------------- text
 def intro_text(wave: str, prev: str | None, weights: str, level: float, lang: str) -> str:
     w = t(f"sv_weights_{weights}", lang) if weights in ("items", "equal", "drivers") else weights
@@ -134,24 +195,42 @@ def fix_first_text(ipa: pd.DataFrame, lang: str = "zh") -> str:
     return t("sv_fix_first", lang, dims=sep.join(dim_label(d, lang) for d in fix["dimension"]))
 
 
-def comments_text(themes: pd.DataFrame, lang: str = "zh") -> str:
+def comments_text(themes: pd.DataFrame, lang: str = "zh", acc=None) -> str:
+    """The comments note; its base is the responses used in the estimates (``acc`` of
+    ``survey.response_accounting``; without it, the responses the themes were counted on)."""
     a = themes.attrs
-    return t("sv_comments_note", lang, n=a.get("n_comments", 0), empty=a.get("n_empty", 0),
-             unthemed=a.get("n_unthemed", 0))
+    n, empty = int(a.get("n_comments", 0)), int(a.get("n_empty", 0))
+    base = n_text(acc.respondents if acc is not None else n + empty, "respondents", lang)
+    return t("sv_comments_note", lang, base=base, n=count_text(n, "comment", lang),
+             empty=count_text(empty, "response", lang), unthemed=int(a.get("n_unthemed", 0)))
+
+
+def drivers_text(drivers, lang: str = "zh") -> str:
+    """The key-driver note: R², the complete cases used (with their base) and the method."""
+    return t("sv_drivers_note", lang, r2=f"{drivers.r2:.2f}", n=n_text(drivers.n, "drivers", lang),
+             method=t(f"sv_method_{drivers.method}", lang))
+
+
+def missing_note(acc, lang: str = "zh") -> str:
+    """The note above the answers-per-item table, with its base."""
+    return t("sv_missing_note", lang, base=n_text(acc.respondents, "respondents", lang))
 
 
 # --------------------------------------------------------------------------- cards
 def headline_cards(idx, share, cmp: Mapping[str, Any], compared: str, level: float,
                    lang: str = "zh") -> list[dict[str, Any]]:
-    """Cards: the index and the satisfied share with intervals; the one the target is
-    compared with carries target, status and the probability of meeting it."""
+    """Cards: the index and the satisfied share with intervals and their n (with its base:
+    the index over responses with an index item answered, the share over those answering
+    the overall question); the one the target is compared with carries target, status and
+    the probability of meeting it."""
     cards = []
-    for key, est, fmt, is_share in (("satisfaction_index", idx, ",.1f", False),
-                                    ("satisfied_share", share, "percent", True)):
+    for key, est, fmt, is_share, base in (("satisfaction_index", idx, ",.1f", False, "index"),
+                                          ("satisfied_share", share, "percent", True, "satisfied")):
         lo = _pct(est.ci_low, 1) if is_share else f"{est.ci_low:.1f}"
         hi = _pct(est.ci_high, 1) if is_share else f"{est.ci_high:.1f}"
         card: dict[str, Any] = {"label": t(key, lang), "value": est.estimate, "format": fmt,
-                                "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"}
+                                "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"
+                                        f" · {n_text(est.n, base, lang)}"}
         if key == compared:
             card["target"] = cmp["target"]
             card["status"] = cmp["status"]
@@ -171,7 +250,10 @@ def strata_display(strata: pd.DataFrame, cols: list[str], lang: str = "zh"):
     return out, {t("sv_fraction", lang): "percent", t("sv_weight", lang): ",.2f"}
 
 
-def response_display(counts: pd.DataFrame, items: pd.DataFrame, lang: str = "zh"):
+def response_display(counts, items: pd.DataFrame, lang: str = "zh"):
+    """Answers per item: ``survey.response_counts`` or the ``per_item`` of
+    ``survey.response_accounting`` (pass the accounting itself)."""
+    counts = getattr(counts, "per_item", counts)
     labels = items.set_index("item_id")[f"label_{lang}"]
     out = pd.DataFrame({
         t("sv_item", lang): [labels.get(i, i) for i in counts["item_id"]],
@@ -192,7 +274,7 @@ def estimate_display(est: pd.DataFrame, lang: str = "zh", label_col: str = "vari
         t("sv_se", lang): est["se"].to_numpy(),
         t("sv_ci_low", lang): est["ci_low"].to_numpy(),
         t("sv_ci_high", lang): est["ci_high"].to_numpy(),
-        t("sv_n", lang): est["n"].to_numpy(),
+        n_column("dimension", lang): est["n"].to_numpy(),
         t("sv_deff", lang): est["deff"].to_numpy(),
     })
     fm = {t(k, lang): ",.1f" for k in ("sv_estimate", "sv_ci_low", "sv_ci_high")}
@@ -219,7 +301,7 @@ def change_display(changes: pd.DataFrame, lang: str = "zh"):
 def reliability_display(rel: pd.DataFrame, lang: str = "zh"):
     out = pd.DataFrame({
         t("sv_dimension", lang): [dim_label(d, lang) for d in rel["dimension"]],
-        t("sv_k", lang): rel["k"].to_numpy(), t("sv_n", lang): rel["n"].to_numpy(),
+        t("sv_k", lang): rel["k"].to_numpy(), n_column("reliability", lang): rel["n"].to_numpy(),
         t("sv_alpha", lang): rel["alpha"].to_numpy(),
         t("sv_ci_low", lang): rel["ci_low"].to_numpy(),
         t("sv_ci_high", lang): rel["ci_high"].to_numpy(),
@@ -262,7 +344,7 @@ def segment_display(dom: pd.DataFrame, diffs: pd.DataFrame, by: str, lang: str =
         t("sv_estimate", lang): dom["estimate"].to_numpy(),
         t("sv_ci_low", lang): dom["ci_low"].to_numpy(),
         t("sv_ci_high", lang): dom["ci_high"].to_numpy(),
-        t("sv_n", lang): dom["n"].to_numpy(),
+        n_column("index", lang): dom["n"].to_numpy(),
         t("sv_vs_rest", lang): [d["difference"].get(k, math.nan) for k in keys],
         t("sv_p_adjusted", lang): [d["p_adjusted"].get(k, math.nan) for k in keys],
         t("sv_significant", lang): [bool(d["significant"].get(k, False)) for k in keys],
@@ -277,7 +359,7 @@ def league_display(league: pd.DataFrame, manager: str = "manager_id", lang: str 
     out = pd.DataFrame({
         t("sv_rank", lang): league["rank"].to_numpy(),
         t("sv_manager", lang): league[manager].to_numpy(),
-        t("sv_n", lang): league["n"].to_numpy(),
+        n_column("index", lang): league["n"].to_numpy(),
         t("sv_raw_mean", lang): league["raw_mean"].to_numpy(),
         t("sv_shrunk", lang): league["shrunk"].to_numpy(),
         t("sv_ci_low", lang): league["ci_low"].to_numpy(),
