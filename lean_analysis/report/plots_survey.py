@@ -458,31 +458,116 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh"):
     fig.tight_layout()
     order = ipa.sort_values("performance", ascending=False)
     _place_labels(fig, ax, order["importance"], order["performance"],
-                  [dim_label(d, lang) for d in order["dimension"]])
+                  [dim_label(d, lang) for d in order["dimension"]],
+                  hlines=[cp] if cp is not None else [], vlines=[ci] if ci is not None else [])
     return fig
 
 
-def _place_labels(fig, ax, xs, ys, labels) -> None:
-    """Annotate points, trying a few positions around each so no two labels overlap."""
+def _label_spots():
+    """Candidate offsets (points) around a point, nearest first: 8 directions on growing
+    rings, each with the alignment that keeps the text on the far side of the point, and
+    centred spots above and below slid sideways."""
+    dirs = [(1, 1), (-1, 1), (1, -1), (-1, -1), (0, 1), (0, -1), (1, 0), (-1, 0)]
+    out = []
+    for r in (9, 15, 24, 36, 50):
+        for dx, dy in dirs:
+            k = 0.75 if dx and dy else 1.0
+            out.append((dx * r * k, dy * r * k,
+                        {1: "left", -1: "right", 0: "center"}[dx],
+                        {1: "bottom", -1: "top", 0: "center"}[dy]))
+    # centred above or below, slid sideways: a long label between a point and a line
+    for dy in (10, -10, 20, -20, 32, -32):
+        for dx in range(-90, 91, 10):
+            if dx:
+                out.append((dx, dy, "center", "bottom" if dy > 0 else "top"))
+    return sorted(out, key=lambda o: math.hypot(o[0], o[1]))
+
+
+def _place_labels(fig, ax, xs, ys, labels, hlines=(), vlines=(), marker_pt: float = 5.0) -> None:
+    """Annotate points so that no label overlaps another label, a point's marker or a
+    reference line (``hlines`` / ``vlines`` in data units), and each stays inside the axes:
+    for each point the first candidate spot (:func:`_label_spots`) that collides with
+    nothing; when every spot collides, the one with the fewest collisions."""
     renderer = fig.canvas.get_renderer()
-    boxes = []
-    spots = [(10, 8, "left", "bottom"), (-10, 8, "right", "bottom"), (10, -8, "left", "top"),
-             (-10, -8, "right", "top"), (0, 22, "center", "bottom"), (0, -22, "center", "top"),
-             (28, -30, "left", "top"), (-28, 30, "right", "bottom")]
+    xs, ys = list(xs), list(ys)
+    pad = 2.0 * fig.dpi / 72  # pixels kept clear around a label
+    px = [ax.transData.transform((x, y)) for x, y in zip(xs, ys, strict=True)]
+    r = marker_pt * fig.dpi / 72
+    marks = [(x - r, y - r, x + r, y + r) for x, y in px]
+    ys_line = [ax.transData.transform((0, v))[1] for v in hlines]
+    xs_line = [ax.transData.transform((v, 0))[0] for v in vlines]
+    frame = ax.get_window_extent(renderer)
+    boxes: list = []
     line = {"arrowstyle": "-", "lw": 0.6, "color": "#888888", "shrinkA": 0, "shrinkB": 5}
+
+    def collisions(b) -> int:
+        x0, y0, x1, y1 = b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad
+        n = sum(not (x1 < o.x0 or x0 > o.x1 or y1 < o.y0 or y0 > o.y1) for o in boxes)
+        n += sum(not (x1 < m[0] or x0 > m[2] or y1 < m[1] or y0 > m[3]) for m in marks)
+        n += sum(y0 <= v <= y1 for v in ys_line) + sum(x0 <= v <= x1 for v in xs_line)
+        n += 3 * int(b.x0 < frame.x0 or b.x1 > frame.x1 or b.y0 < frame.y0 or b.y1 > frame.y1)
+        return n
+
     for x, y, text in zip(xs, ys, labels, strict=True):
-        for k, (dx, dy, ha, va) in enumerate(spots):
-            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                              ha=ha, va=va, fontsize=10, arrowprops=line)
-            box = ann.get_window_extent(renderer)
-            if not any(box.overlaps(b) for b in boxes) or k == len(spots) - 1:
-                boxes.append(box)
+        ann = ax.annotate(text, (x, y), xytext=(0, 0), textcoords="offset points",
+                          fontsize=10, arrowprops=line)
+        best = None
+        for dx, dy, ha, va in _label_spots():
+            ann.xyann = (dx, dy)
+            ann.set_ha(ha)
+            ann.set_va(va)
+            n = collisions(_text_box(ann, renderer))
+            if best is None or n < best[0]:
+                best = (n, dx, dy, ha, va)
+            if n == 0:
                 break
-            ann.remove()
+        _, dx, dy, ha, va = best
+        ann.xyann = (dx, dy)
+        ann.set_ha(ha)
+        ann.set_va(va)
+        boxes.append(_text_box(ann, renderer))
 
 
-def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang: str = "zh"):
-    """Point and interval per segment (``survey.design_by``); ``overall`` as a dashed line."""
+def _text_box(ann, renderer):
+    """The window extent of an annotation's words (without its leader line)."""
+    from matplotlib.text import Text
+
+    ann.update_positions(renderer)  # place the words at the current offset
+    return Text.get_window_extent(ann, renderer)
+
+
+_SYM = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+TARGET_COLOUR = STATUS_COLOURS["not_met"]
+
+
+def index_target(cmp: Mapping[str, Any], compared: str) -> float | None:
+    """The target a plot of the satisfaction index draws: the yearly target when it is
+    compared with the index (``cmp`` of ``survey.headline_comparison``), else None (a
+    satisfied-share target is not on the index's scale)."""
+    if compared != "satisfaction_index" or _missing(cmp.get("target")):
+        return None
+    return float(cmp["target"])
+
+
+def _reference_lines(ax, lang: str, target: float | None, direction: str,
+                     mean: float | None, mean_key: str) -> None:
+    """The dashed mean line and the target line of a forest plot, each labelled in a legend
+    outside the axes (so neither label sits on the data)."""
+    if mean is not None:
+        ax.axvline(mean, ls="--", color="#777777", lw=1,
+                   label=t(mean_key, lang, value=f"{mean:.1f}"))
+    if target is not None:
+        ax.axvline(target, ls="-", color=TARGET_COLOUR, lw=1.4, label=t(
+            "sv_target_line", lang, direction=_SYM.get(direction, direction),
+            target=f"{target:g}"))
+    if mean is not None or target is not None:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+
+
+def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang: str = "zh",
+                 target: float | None = None, direction: str = ">="):
+    """Point and interval per segment (``survey.design_by``); ``overall`` as a dashed line and
+    the satisfaction ``target`` (:func:`index_target`) as a solid line, both labelled."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -491,8 +576,7 @@ def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang:
     y = list(range(len(d)))
     ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
                 fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3)
-    if overall is not None:
-        ax.axvline(overall, ls="--", color="#777777", lw=1)
+    _reference_lines(ax, lang, target, direction, overall, "sv_overall_line")
     ax.set_yticks(y, [segment_label(v, by, lang) for v in d[by]])
     ax.set_xlabel(t("satisfaction_index", lang))
     ax.invert_yaxis()
@@ -500,9 +584,11 @@ def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang:
     return fig
 
 
-def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "zh"):
+def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "zh",
+                target: float | None = None, direction: str = ">="):
     """Managers ordered by the shrunk index: shrunk value with interval, raw mean as a
-    hollow dot (the arrow of the shrinkage)."""
+    hollow dot (the arrow of the shrinkage); the overall mean (dashed) and the satisfaction
+    ``target`` (:func:`index_target`, solid) labelled in the legend."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -514,12 +600,11 @@ def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "
     ax.scatter(d["raw_mean"], y, facecolors="none", edgecolors=PALETTE[1],
                label=t("sv_raw_mean", lang), zorder=3)
     mu = league.attrs.get("mu")
-    if mu is not None:
-        ax.axvline(mu, ls="--", color="#777777", lw=1)
+    _reference_lines(ax, lang, target, direction, mu, "sv_mu_line")
     ax.set_yticks(y, [f"{m} (n={n})" for m, n in zip(d[manager], d["n"], strict=True)])
     ax.invert_yaxis()
     ax.set_xlabel(t("satisfaction_index", lang))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
