@@ -24,7 +24,7 @@ def _check_population_values(tables, truth):
     assert dims == sv["dimensions"]
     for wave in sv["waves"]:
         smp = survey.weighted_sample(scored, tables["customers"], wave)
-        assert smp.excluded == {"not_in_frame": 0}
+        assert smp.excluded == {"not_in_frame": 0, "all_empty": 0}
         assert len(smp.data) == sv["n_respondents"][wave]
         # the strata counts are the generator's
         got = {f"{r.area}|{r.tier_band}": {"N": r.N_h, "n": r.n_h} for r in smp.strata.itertuples()}

@@ -241,7 +241,7 @@ def test_weighted_sample_frame_and_exclusions():
     pop = survey.population_frame(customers, "2026-10")
     assert pop["customer_id"].tolist() == ["a", "b", "c"]  # d closed, e opened after day 1
     smp = survey.weighted_sample(resp, customers, "2026-10", strata=["area"])
-    assert smp.excluded == {"not_in_frame": 1}  # d answered but is outside the frame
+    assert smp.excluded == {"not_in_frame": 1, "all_empty": 0}  # d is outside the frame
     assert smp.data.set_index("customer_id")["weight"].to_dict() == {"a": 2.0, "c": 1.0}
     assert smp.data["tier_band"].tolist() == ["1-10", "1-10"]
     with pytest.raises(ValueError, match=r"customer_id: rows \[1\] name customers not in"):

@@ -20,12 +20,13 @@ import pandas as pd
 
 from lean_analysis.report import show
 from lean_analysis.report.texts import t
-from lean_analysis.report.theme import PALETTE, use_theme
+from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
 from lean_analysis.targets import effect_verdict as verdict
 from lean_analysis.targets import pretrend_warning
 from lean_analysis.targets import status as target_status
 
 GROUP_COLOURS = {"target": PALETTE[1], "comparison": PALETTE[0]}
+TARGET_COLOUR = STATUS_COLOURS["not_met"]  # the line an effect is judged against (0)
 INDICATORS = [  # column, text key, is a fraction
     ("cartons_per_customer", "br_cartons_per_customer", False),
     ("share", "br_share", True),
@@ -275,7 +276,8 @@ def indicator_display(ind: pd.DataFrame, group_sizes: dict, n_months: int = 6,
 
 
 def trend_plot(panel: pd.DataFrame, outcome: str, start, lang: str = "zh"):
-    """Mean outcome per customer and month, target vs comparison customers."""
+    """Mean outcome per customer and month, target vs comparison customers; the start as a
+    dashed line; the legend outside the axes (it never covers the data)."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -285,10 +287,12 @@ def trend_plot(panel: pd.DataFrame, outcome: str, start, lang: str = "zh"):
         s = m[m["group"] == g]
         ax.plot(s["month"], s[outcome], marker="o", ms=3, color=GROUP_COLOURS[g],
                 label=group_label(g, lang))
-    ax.axvline(pd.Timestamp(start), color="#555555", ls="--", lw=1)
+    ax.axvline(pd.Timestamp(start), color="#555555", ls="--", lw=1, label=t("br_start_line", lang))
     ax.set_ylabel(t("br_trend_ylabel", lang))
-    ax.legend()
+    # outside the axes, right of them: the legend never covers a line or a point
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.autofmt_xdate()
+    fig.tight_layout()
     return fig
 
 
@@ -329,7 +333,9 @@ def effect_note(method: str, lang: str = "zh") -> str:
 
 
 def event_study_plot(es: pd.DataFrame, lang: str = "zh"):
-    """Event-study coefficients with their intervals; the reference month (−1) is 0."""
+    """Event-study coefficients with their intervals; the reference month (−1) is 0. The
+    zero-effect line (what a lift is judged against) and the start are drawn and labelled
+    in a legend outside the axes."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -340,10 +346,12 @@ def event_study_plot(es: pd.DataFrame, lang: str = "zh"):
         ax.errorbar(s["rel_time"], s["estimate"],
                     yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
                     fmt="o", ms=4, capsize=2, color=colour)
-    ax.axhline(0, color="#333333", lw=0.8)
-    ax.axvline(-0.5, color="#555555", ls="--", lw=1)
+    ax.axhline(0, color=TARGET_COLOUR, lw=1.2, label=t("br_no_effect", lang))
+    ax.axvline(-0.5, color="#555555", ls="--", lw=1, label=t("br_start_line", lang))
     ax.set_xlabel(t("br_event_xlabel", lang))
     ax.set_ylabel(t("br_event_ylabel", lang))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    fig.tight_layout()
     return fig
 
 
@@ -401,7 +409,7 @@ def synth_plot(res, start, lang: str = "zh", placebos: str = "interval", ev=None
     for ax in (ax1, ax2):
         ax.axvline(pd.Timestamp(start), color="#555555", ls="--", lw=1)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    ax2.axhline(0, color="#333333", lw=0.8)
+    ax2.axhline(0, color=TARGET_COLOUR, lw=1.2, label=t("br_no_effect", lang))
     ax1.set_ylabel(t("br_trend_ylabel", lang))
     ax2.set_ylabel(t("br_synth_gap", lang))
     ax1.legend(fontsize=8)

@@ -80,6 +80,67 @@ def _level(level: float) -> str:
     return f"{level * 100:g}%"
 
 
+# --------------------------------------------------------------------------- counts
+def count_text(n: int, unit: str = "response", lang: str = "zh") -> str:
+    """``n`` with its unit in ``lang``: "25 份" / "25 responses", "1 response" (English
+    singular for 1). ``unit``: response, retailer, stratum or comment."""
+    n = int(n)
+    key = f"sv_unit_{unit}_one" if n == 1 else f"sv_unit_{unit}"
+    return t(key, lang, n=n)
+
+
+def n_text(n: int, base: str, lang: str = "zh") -> str:
+    """A count labelled with its base: "n = 26 份（至少作答一项指数题项）" /
+    "n = 26 responses (at least one index item answered)"; ``base`` is a key of
+    ``sv_base_*`` (received, respondents, index, complete, satisfied, drivers, dimension,
+    reliability)."""
+    return t("sv_n_base", lang, count=count_text(n, "response", lang), base=t(f"sv_base_{base}", lang))
+
+
+def n_column(base: str, lang: str = "zh") -> str:
+    """The header of a table's count column, with its base: "样本数（该维度至少作答一题）"."""
+    return t("sv_n_col", lang, base=t(f"sv_base_{base}", lang))
+
+
+def _reasons(acc, lang: str) -> str:
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(t(f"sv_rule_{rule}", lang, n=count_text(n, "response", lang))
+                    for rule, n in acc.excluded.items() if n)
+
+
+def accounting_text(acc, n_strata: int, lang: str = "zh") -> str:
+    """The sample note from ``survey.response_accounting``: received, excluded by rule,
+    used, and the frame they represent."""
+    reasons = _reasons(acc, lang)
+    return t("sv_sample_note", lang, received=count_text(acc.received, "response", lang),
+             excluded=count_text(acc.n_excluded, "response", lang),
+             reasons=t("sv_excluded_reasons", lang, reasons=reasons) if reasons else "",
+             respondents=count_text(acc.respondents, "response", lang),
+             N=count_text(acc.frame, "retailer", lang), k=count_text(n_strata, "stratum", lang))
+
+
+def excluded_warning(acc, lang: str = "zh") -> str | None:
+    """The warning naming the responses left out and the rule of each (None when none)."""
+    if not acc.n_excluded:
+        return None
+    return t("sv_excluded_warning", lang, n=count_text(acc.n_excluded, "response", lang),
+             reasons=_reasons(acc, lang))
+
+
+def accounting_display(acc, lang: str = "zh"):
+    """The accounting as a table: each count, its base and what it is used for."""
+    rows = [("received", acc.received, "received")]
+    rows += [(rule, n, "excluded") for rule, n in acc.excluded.items()]
+    rows += [(k, getattr(acc, k), k) for k in ("respondents", "index", "complete", "satisfied",
+                                                 "drivers")]
+    out = pd.DataFrame({
+        t("sv_accounting_count", lang): [t(f"sv_base_{k}", lang) for k, _, _ in rows],
+        t("sv_n", lang): [int(n) for _, n, _ in rows],
+        t("sv_accounting_used_for", lang): [t(f"sv_used_{u}", lang) for _, _, u in rows],
+    })
+    return out, {}
+
+
 # --------------------------------------------------------------------------- text
 def intro_text(wave: str, prev: str | None, weights: str, level: float, lang: str) -> str:
     w = t(f"sv_weights_{weights}", lang) if weights in ("items", "equal", "drivers") else weights
@@ -134,24 +195,42 @@ def fix_first_text(ipa: pd.DataFrame, lang: str = "zh") -> str:
     return t("sv_fix_first", lang, dims=sep.join(dim_label(d, lang) for d in fix["dimension"]))
 
 
-def comments_text(themes: pd.DataFrame, lang: str = "zh") -> str:
+def comments_text(themes: pd.DataFrame, lang: str = "zh", acc=None) -> str:
+    """The comments note; its base is the responses used in the estimates (``acc`` of
+    ``survey.response_accounting``; without it, the responses the themes were counted on)."""
     a = themes.attrs
-    return t("sv_comments_note", lang, n=a.get("n_comments", 0), empty=a.get("n_empty", 0),
-             unthemed=a.get("n_unthemed", 0))
+    n, empty = int(a.get("n_comments", 0)), int(a.get("n_empty", 0))
+    base = n_text(acc.respondents if acc is not None else n + empty, "respondents", lang)
+    return t("sv_comments_note", lang, base=base, n=count_text(n, "comment", lang),
+             empty=count_text(empty, "response", lang), unthemed=int(a.get("n_unthemed", 0)))
+
+
+def drivers_text(drivers, lang: str = "zh") -> str:
+    """The key-driver note: R², the complete cases used (with their base) and the method."""
+    return t("sv_drivers_note", lang, r2=f"{drivers.r2:.2f}", n=n_text(drivers.n, "drivers", lang),
+             method=t(f"sv_method_{drivers.method}", lang))
+
+
+def missing_note(acc, lang: str = "zh") -> str:
+    """The note above the answers-per-item table, with its base."""
+    return t("sv_missing_note", lang, base=n_text(acc.respondents, "respondents", lang))
 
 
 # --------------------------------------------------------------------------- cards
 def headline_cards(idx, share, cmp: Mapping[str, Any], compared: str, level: float,
                    lang: str = "zh") -> list[dict[str, Any]]:
-    """Cards: the index and the satisfied share with intervals; the one the target is
-    compared with carries target, status and the probability of meeting it."""
+    """Cards: the index and the satisfied share with intervals and their n (with its base:
+    the index over responses with an index item answered, the share over those answering
+    the overall question); the one the target is compared with carries target, status and
+    the probability of meeting it."""
     cards = []
-    for key, est, fmt, is_share in (("satisfaction_index", idx, ",.1f", False),
-                                    ("satisfied_share", share, "percent", True)):
+    for key, est, fmt, is_share, base in (("satisfaction_index", idx, ",.1f", False, "index"),
+                                          ("satisfied_share", share, "percent", True, "satisfied")):
         lo = _pct(est.ci_low, 1) if is_share else f"{est.ci_low:.1f}"
         hi = _pct(est.ci_high, 1) if is_share else f"{est.ci_high:.1f}"
         card: dict[str, Any] = {"label": t(key, lang), "value": est.estimate, "format": fmt,
-                                "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"}
+                                "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"
+                                        f" · {n_text(est.n, base, lang)}"}
         if key == compared:
             card["target"] = cmp["target"]
             card["status"] = cmp["status"]
@@ -171,7 +250,10 @@ def strata_display(strata: pd.DataFrame, cols: list[str], lang: str = "zh"):
     return out, {t("sv_fraction", lang): "percent", t("sv_weight", lang): ",.2f"}
 
 
-def response_display(counts: pd.DataFrame, items: pd.DataFrame, lang: str = "zh"):
+def response_display(counts, items: pd.DataFrame, lang: str = "zh"):
+    """Answers per item: ``survey.response_counts`` or the ``per_item`` of
+    ``survey.response_accounting`` (pass the accounting itself)."""
+    counts = getattr(counts, "per_item", counts)
     labels = items.set_index("item_id")[f"label_{lang}"]
     out = pd.DataFrame({
         t("sv_item", lang): [labels.get(i, i) for i in counts["item_id"]],
@@ -192,7 +274,7 @@ def estimate_display(est: pd.DataFrame, lang: str = "zh", label_col: str = "vari
         t("sv_se", lang): est["se"].to_numpy(),
         t("sv_ci_low", lang): est["ci_low"].to_numpy(),
         t("sv_ci_high", lang): est["ci_high"].to_numpy(),
-        t("sv_n", lang): est["n"].to_numpy(),
+        n_column("dimension", lang): est["n"].to_numpy(),
         t("sv_deff", lang): est["deff"].to_numpy(),
     })
     fm = {t(k, lang): ",.1f" for k in ("sv_estimate", "sv_ci_low", "sv_ci_high")}
@@ -219,7 +301,7 @@ def change_display(changes: pd.DataFrame, lang: str = "zh"):
 def reliability_display(rel: pd.DataFrame, lang: str = "zh"):
     out = pd.DataFrame({
         t("sv_dimension", lang): [dim_label(d, lang) for d in rel["dimension"]],
-        t("sv_k", lang): rel["k"].to_numpy(), t("sv_n", lang): rel["n"].to_numpy(),
+        t("sv_k", lang): rel["k"].to_numpy(), n_column("reliability", lang): rel["n"].to_numpy(),
         t("sv_alpha", lang): rel["alpha"].to_numpy(),
         t("sv_ci_low", lang): rel["ci_low"].to_numpy(),
         t("sv_ci_high", lang): rel["ci_high"].to_numpy(),
@@ -262,7 +344,7 @@ def segment_display(dom: pd.DataFrame, diffs: pd.DataFrame, by: str, lang: str =
         t("sv_estimate", lang): dom["estimate"].to_numpy(),
         t("sv_ci_low", lang): dom["ci_low"].to_numpy(),
         t("sv_ci_high", lang): dom["ci_high"].to_numpy(),
-        t("sv_n", lang): dom["n"].to_numpy(),
+        n_column("index", lang): dom["n"].to_numpy(),
         t("sv_vs_rest", lang): [d["difference"].get(k, math.nan) for k in keys],
         t("sv_p_adjusted", lang): [d["p_adjusted"].get(k, math.nan) for k in keys],
         t("sv_significant", lang): [bool(d["significant"].get(k, False)) for k in keys],
@@ -277,7 +359,7 @@ def league_display(league: pd.DataFrame, manager: str = "manager_id", lang: str 
     out = pd.DataFrame({
         t("sv_rank", lang): league["rank"].to_numpy(),
         t("sv_manager", lang): league[manager].to_numpy(),
-        t("sv_n", lang): league["n"].to_numpy(),
+        n_column("index", lang): league["n"].to_numpy(),
         t("sv_raw_mean", lang): league["raw_mean"].to_numpy(),
         t("sv_shrunk", lang): league["shrunk"].to_numpy(),
         t("sv_ci_low", lang): league["ci_low"].to_numpy(),
@@ -376,31 +458,116 @@ def ipa_plot(ipa: pd.DataFrame, lang: str = "zh"):
     fig.tight_layout()
     order = ipa.sort_values("performance", ascending=False)
     _place_labels(fig, ax, order["importance"], order["performance"],
-                  [dim_label(d, lang) for d in order["dimension"]])
+                  [dim_label(d, lang) for d in order["dimension"]],
+                  hlines=[cp] if cp is not None else [], vlines=[ci] if ci is not None else [])
     return fig
 
 
-def _place_labels(fig, ax, xs, ys, labels) -> None:
-    """Annotate points, trying a few positions around each so no two labels overlap."""
+def _label_spots():
+    """Candidate offsets (points) around a point, nearest first: 8 directions on growing
+    rings, each with the alignment that keeps the text on the far side of the point, and
+    centred spots above and below slid sideways."""
+    dirs = [(1, 1), (-1, 1), (1, -1), (-1, -1), (0, 1), (0, -1), (1, 0), (-1, 0)]
+    out = []
+    for r in (9, 15, 24, 36, 50):
+        for dx, dy in dirs:
+            k = 0.75 if dx and dy else 1.0
+            out.append((dx * r * k, dy * r * k,
+                        {1: "left", -1: "right", 0: "center"}[dx],
+                        {1: "bottom", -1: "top", 0: "center"}[dy]))
+    # centred above or below, slid sideways: a long label between a point and a line
+    for dy in (10, -10, 20, -20, 32, -32):
+        for dx in range(-90, 91, 10):
+            if dx:
+                out.append((dx, dy, "center", "bottom" if dy > 0 else "top"))
+    return sorted(out, key=lambda o: math.hypot(o[0], o[1]))
+
+
+def _place_labels(fig, ax, xs, ys, labels, hlines=(), vlines=(), marker_pt: float = 5.0) -> None:
+    """Annotate points so that no label overlaps another label, a point's marker or a
+    reference line (``hlines`` / ``vlines`` in data units), and each stays inside the axes:
+    for each point the first candidate spot (:func:`_label_spots`) that collides with
+    nothing; when every spot collides, the one with the fewest collisions."""
     renderer = fig.canvas.get_renderer()
-    boxes = []
-    spots = [(10, 8, "left", "bottom"), (-10, 8, "right", "bottom"), (10, -8, "left", "top"),
-             (-10, -8, "right", "top"), (0, 22, "center", "bottom"), (0, -22, "center", "top"),
-             (28, -30, "left", "top"), (-28, 30, "right", "bottom")]
+    xs, ys = list(xs), list(ys)
+    pad = 2.0 * fig.dpi / 72  # pixels kept clear around a label
+    px = [ax.transData.transform((x, y)) for x, y in zip(xs, ys, strict=True)]
+    r = marker_pt * fig.dpi / 72
+    marks = [(x - r, y - r, x + r, y + r) for x, y in px]
+    ys_line = [ax.transData.transform((0, v))[1] for v in hlines]
+    xs_line = [ax.transData.transform((v, 0))[0] for v in vlines]
+    frame = ax.get_window_extent(renderer)
+    boxes: list = []
     line = {"arrowstyle": "-", "lw": 0.6, "color": "#888888", "shrinkA": 0, "shrinkB": 5}
+
+    def collisions(b) -> int:
+        x0, y0, x1, y1 = b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad
+        n = sum(not (x1 < o.x0 or x0 > o.x1 or y1 < o.y0 or y0 > o.y1) for o in boxes)
+        n += sum(not (x1 < m[0] or x0 > m[2] or y1 < m[1] or y0 > m[3]) for m in marks)
+        n += sum(y0 <= v <= y1 for v in ys_line) + sum(x0 <= v <= x1 for v in xs_line)
+        n += 3 * int(b.x0 < frame.x0 or b.x1 > frame.x1 or b.y0 < frame.y0 or b.y1 > frame.y1)
+        return n
+
     for x, y, text in zip(xs, ys, labels, strict=True):
-        for k, (dx, dy, ha, va) in enumerate(spots):
-            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                              ha=ha, va=va, fontsize=10, arrowprops=line)
-            box = ann.get_window_extent(renderer)
-            if not any(box.overlaps(b) for b in boxes) or k == len(spots) - 1:
-                boxes.append(box)
+        ann = ax.annotate(text, (x, y), xytext=(0, 0), textcoords="offset points",
+                          fontsize=10, arrowprops=line)
+        best = None
+        for dx, dy, ha, va in _label_spots():
+            ann.xyann = (dx, dy)
+            ann.set_ha(ha)
+            ann.set_va(va)
+            n = collisions(_text_box(ann, renderer))
+            if best is None or n < best[0]:
+                best = (n, dx, dy, ha, va)
+            if n == 0:
                 break
-            ann.remove()
+        _, dx, dy, ha, va = best
+        ann.xyann = (dx, dy)
+        ann.set_ha(ha)
+        ann.set_va(va)
+        boxes.append(_text_box(ann, renderer))
 
 
-def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang: str = "zh"):
-    """Point and interval per segment (``survey.design_by``); ``overall`` as a dashed line."""
+def _text_box(ann, renderer):
+    """The window extent of an annotation's words (without its leader line)."""
+    from matplotlib.text import Text
+
+    ann.update_positions(renderer)  # place the words at the current offset
+    return Text.get_window_extent(ann, renderer)
+
+
+_SYM = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+TARGET_COLOUR = STATUS_COLOURS["not_met"]
+
+
+def index_target(cmp: Mapping[str, Any], compared: str) -> float | None:
+    """The target a plot of the satisfaction index draws: the yearly target when it is
+    compared with the index (``cmp`` of ``survey.headline_comparison``), else None (a
+    satisfied-share target is not on the index's scale)."""
+    if compared != "satisfaction_index" or _missing(cmp.get("target")):
+        return None
+    return float(cmp["target"])
+
+
+def _reference_lines(ax, lang: str, target: float | None, direction: str,
+                     mean: float | None, mean_key: str) -> None:
+    """The dashed mean line and the target line of a forest plot, each labelled in a legend
+    outside the axes (so neither label sits on the data)."""
+    if mean is not None:
+        ax.axvline(mean, ls="--", color="#777777", lw=1,
+                   label=t(mean_key, lang, value=f"{mean:.1f}"))
+    if target is not None:
+        ax.axvline(target, ls="-", color=TARGET_COLOUR, lw=1.4, label=t(
+            "sv_target_line", lang, direction=_SYM.get(direction, direction),
+            target=f"{target:g}"))
+    if mean is not None or target is not None:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+
+
+def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang: str = "zh",
+                 target: float | None = None, direction: str = ">="):
+    """Point and interval per segment (``survey.design_by``); ``overall`` as a dashed line and
+    the satisfaction ``target`` (:func:`index_target`) as a solid line, both labelled."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -409,8 +576,7 @@ def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang:
     y = list(range(len(d)))
     ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
                 fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3)
-    if overall is not None:
-        ax.axvline(overall, ls="--", color="#777777", lw=1)
+    _reference_lines(ax, lang, target, direction, overall, "sv_overall_line")
     ax.set_yticks(y, [segment_label(v, by, lang) for v in d[by]])
     ax.set_xlabel(t("satisfaction_index", lang))
     ax.invert_yaxis()
@@ -418,9 +584,11 @@ def segment_plot(dom: pd.DataFrame, by: str, overall: float | None = None, lang:
     return fig
 
 
-def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "zh"):
+def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "zh",
+                target: float | None = None, direction: str = ">="):
     """Managers ordered by the shrunk index: shrunk value with interval, raw mean as a
-    hollow dot (the arrow of the shrinkage)."""
+    hollow dot (the arrow of the shrinkage); the overall mean (dashed) and the satisfaction
+    ``target`` (:func:`index_target`, solid) labelled in the legend."""
     import matplotlib.pyplot as plt
 
     use_theme()
@@ -432,12 +600,11 @@ def league_plot(league: pd.DataFrame, manager: str = "manager_id", lang: str = "
     ax.scatter(d["raw_mean"], y, facecolors="none", edgecolors=PALETTE[1],
                label=t("sv_raw_mean", lang), zorder=3)
     mu = league.attrs.get("mu")
-    if mu is not None:
-        ax.axvline(mu, ls="--", color="#777777", lw=1)
+    _reference_lines(ax, lang, target, direction, mu, "sv_mu_line")
     ax.set_yticks(y, [f"{m} (n={n})" for m, n in zip(d[manager], d["n"], strict=True)])
     ax.invert_yaxis()
     ax.set_xlabel(t("satisfaction_index", lang))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 

@@ -8,7 +8,7 @@ comparisons and comments.
     alpha = survey.cronbach_alpha(item_scores)                         # survey.reliability
     figs = survey.figures(idx, share, cmp, compared, dims, level)      # survey.figures
 
-Modules: ``sampling`` (the wave's frame, strata and design weights), ``design`` (the
+Modules: ``accounting`` (one count of the wave's responses, each with its base), ``sampling`` (the wave's frame, strata and design weights), ``design`` (the
 design-based estimators), ``scoring``, ``reliability``, ``drivers``, ``compare``,
 ``comments``, and ``figures`` (the report's published figures, built with
 :func:`lean_analysis.targets.figure`). Nothing here imports :mod:`lean_analysis.report`.
@@ -18,6 +18,12 @@ plot or read files. (``lean_analysis.survey.figures`` is the function :func:`fig
 module's names are exported here.)
 """
 
+from lean_analysis.survey.accounting import (
+    EXCLUSION_RULES,
+    ResponseAccounting,
+    empty_responses,
+    response_accounting,
+)
 from lean_analysis.survey.comments import (
     NEGATIVE_MARKERS,
     PRAISE_MARKERS,
@@ -99,7 +105,8 @@ __all__ = [
     "COMPARED_FIGURES", "compared_figure", "cronbach_alpha", "Design", "design_by",
     "design_difference", "design_mean", "design_means", "DIMENSION_KEYS", "dimension_key",
     "figures", "headline_comparison", "require_tables", "target_comparison", "wave_changes",
-    "select_waves", "response_counts",
+    "select_waves", "response_counts", "response_accounting", "ResponseAccounting",
+    "EXCLUSION_RULES", "empty_responses",
     "design_share", "DesignEstimate", "dimension_scores", "driver_importance", "DriverResult",
     "eb_shrink", "example_comments", "clause_sentiment", "PRAISE_MARKERS", "ipa_table", "item_scores", "item_total_correlations",
     "item_weights", "keywords_by_dimension", "lmg", "manager_league", "NEGATIVE_MARKERS",

@@ -129,7 +129,7 @@ class SurveySample:
     strata: pd.DataFrame  # strata_table: N_h, n_h, weight, fraction, empty
     strata_cols: list[str]
     wave: str
-    excluded: dict  # reason -> number of respondents left out
+    excluded: dict  # rule -> responses left out: not_in_frame, all_empty
 
     def design(self, lonely_psu: str = "fail") -> Design:
         """R's ``svydesign(id=~1, strata=~area+tier_band, weights=~weight, fpc=~fpc)``."""
@@ -165,7 +165,10 @@ def weighted_sample(
     ``responses`` (raw or scored) must have ``wave`` and ``customer_id``. A respondent whose
     customer is unknown is an error; one whose customer is not in the wave's frame (not
     active on the first day of the wave month) is left out and counted in
-    ``excluded["not_in_frame"]``.
+    ``excluded["not_in_frame"]``; a scored response without any answer (every dimension
+    score and the overall score missing: a unit non-response) is left out before the weights
+    are computed and counted in ``excluded["all_empty"]``, so that it does not count in
+    ``n_h`` (the rules and counts of :func:`lean_analysis.survey.response_accounting`).
     """
     for c in ("wave", "customer_id"):
         if c not in responses.columns:
@@ -184,15 +187,29 @@ def weighted_sample(
                          "customers; rule: references customers.customer_id")
     pop = population_frame(customers, wave)
     in_frame = resp["customer_id"].isin(pop["customer_id"])
+    empty = in_frame & _all_empty(resp, responses.attrs.get("dimensions"))
+    keep = (in_frame & ~empty).to_numpy()
     cols = ["customer_id", *[c for c in CUSTOMER_COLUMNS if c in pop.columns], "tier_band"]
     clash = [c for c in cols[1:] if c in resp.columns]
-    data = resp[in_frame.to_numpy()].drop(columns=clash).merge(
+    data = resp[keep].drop(columns=clash).merge(
         pop[cols], on="customer_id", how="left", validate="one_to_one")
-    data.index = resp.index[in_frame.to_numpy()]
+    data.index = resp.index[keep]
     data = stratified_weights(data, pop, list(strata), on_empty=on_empty)
     return SurveySample(data=data, population=pop, strata=strata_table(data, pop, list(strata)),
                         strata_cols=list(strata), wave=str(wave),
-                        excluded={"not_in_frame": int((~in_frame).sum())})
+                        excluded={"not_in_frame": int((~in_frame).sum()),
+                                  "all_empty": int(empty.sum())})
+
+
+def _all_empty(resp: pd.DataFrame, dimensions: Sequence[str] | None) -> pd.Series:
+    """Scored responses (``score_responses``) without any answer: every dimension score (or,
+    without the list of dimensions, the index) and the overall score missing. Raw responses
+    are never taken as empty here (:func:`lean_analysis.survey.response_accounting` counts
+    them from the items)."""
+    score_cols = [c for c in (dimensions or ["index"]) if c in resp.columns]
+    if not score_cols or "overall_score" not in resp.columns:
+        return pd.Series(False, index=resp.index)
+    return resp[[*score_cols, "overall_score"]].isna().all(axis=1)
 
 
 def select_waves(responses: pd.DataFrame, period: str, wave: str = "",
