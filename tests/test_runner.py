@@ -292,6 +292,48 @@ def test_shipped_forecast_notebook_rules_fail_before_any_kernel(line, key, says,
     assert no_kernel == [] and not out.exists()
 
 
+@pytest.mark.parametrize("line, key, says", [
+    ("share_method: exact", "share_method", "'exact' is not allowed"),
+    ("correction: fdr", "correction", "'fdr' is not allowed"),
+    ("segments: [area, colour]", "segments", "'colour' is not allowed"),
+    ("level: 1.5", "level", "1.5 is out of range"),
+    ("alpha_threshold: -0.1", "alpha_threshold", "-0.1 is out of range"),
+    ("examples_per_theme: 1000", "examples_per_theme", "1000 is out of range"),
+])
+def test_shipped_survey_notebook_rules_fail_before_any_kernel(line, key, says, small_dir,
+                                                              tmp_path, no_kernel, capsys):
+    """notebooks/03 declares its allowed values and ranges too (issue 16, item 6)."""
+    params = tmp_path / "03.yaml"
+    params.write_text(line + "\n", encoding="utf-8")
+    nb = config.NOTEBOOKS_DIR / "03_satisfaction_survey.ipynb"
+    batch = _write_batch(tmp_path / "b.yaml", [{"name": "03_satisfaction_survey",
+                                                "notebook": str(nb), "params": str(params)}])
+    out = tmp_path / "outputs"
+    args = build_parser().parse_args(["run", str(batch), "--period", PERIOD, "--data",
+                                      str(small_dir), "--outputs", str(out)])
+    assert cli_run(args) == 2
+    err = capsys.readouterr().err
+    assert str(params) in err and repr(key) in err and says in err, err
+    assert no_kernel == [] and not out.exists()
+
+
+def test_every_shipped_notebook_declares_its_choices_and_ranges():
+    """Every parameter of the shipped notebooks whose values are a closed set or a range
+    says so: the string and number parameters without a declaration are the free ones
+    listed here (paths, periods, waves, file names, engines)."""
+    from lean_analysis.params import notebook_parameters
+
+    free = {"period", "data_dir", "lang", "output_dir", "targets_file", "wave", "prev_wave",
+            "engine", "scorecard_sources", "active_include_current", "festival_adjust",
+            "reconcile", "programme_ids"}
+    undeclared = []
+    for nb in sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        for name, p in notebook_parameters(nb).items():
+            if name not in free and p.choices is None and p.bounds is None:
+                undeclared.append(f"{nb.stem}:{name}")
+    assert undeclared == [], undeclared
+
+
 def test_wrong_type_fails_before_any_kernel(small_dir, tmp_path, no_kernel):
     params = tmp_path / "fx_table.yaml"
     params.write_text("threshold_tier: '15'\n", encoding="utf-8")
