@@ -351,6 +351,25 @@ def read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
         close(src)
 
 
+def snapshot_digest(small: dict, keys: dict[str, str]):
+    """The hash that names a snapshot folder: the small tables' content and the large
+    tables' fingerprints. Tables are hashed as Parquet bytes, not Arrow IPC: IPC carries
+    whatever memory lies under a null (the driver does not zero a null double's slot), so
+    equal rows hashed unequal and one source got a new snapshot per read; Parquet writes
+    only the values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    digest = hashlib.sha256()
+    for name in sorted(small):
+        digest.update(name.encode())
+        sink = pa.BufferOutputStream()
+        pq.write_table(small[name].combine_chunks(), sink)
+        digest.update(sink.getvalue().to_pybytes())
+    digest.update(json.dumps(keys, sort_keys=True).encode())
+    return digest
+
+
 def _read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
                    optional: set[str] = frozenset(), cache: Path | None = None,
                    keep_extra: set[str] = frozenset()) -> tuple[Path, dict]:
@@ -389,14 +408,7 @@ def _read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
             small[name] = _read_table(src, name, cols, name in keep_extra)
         info["tables"][name] = {"source": source_table, "columns": source_names(src, name)[1]}
         info["timings"][name] = time.perf_counter() - t0
-    digest = hashlib.sha256()
-    for name in sorted(small):
-        digest.update(name.encode())
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, small[name].schema) as w:
-            w.write_table(small[name])
-        digest.update(sink.getvalue().to_pybytes())
-    digest.update(json.dumps(keys, sort_keys=True).encode())
+    digest = snapshot_digest(small, keys)
     folder = root / digest.hexdigest()[:16]
     if not (folder / ".complete").exists():
         tmp = root / f".tmp-{os.getpid()}-{digest.hexdigest()[:8]}"
