@@ -85,6 +85,20 @@ def test_rows_beyond_max_rows_are_counted_not_dropped_silently():
     assert "另有 25 行见附带的 Excel 工作簿（共 40 行）" in out
 
 
+def test_wide_tables_are_marked_to_print_smaller():
+    """A table of 11 columns or more, index included, has the class la-wide (the print
+    stylesheet sets it smaller so that it fits the width of an A4 page)."""
+    narrow = pd.DataFrame({f"c{i}": [1] for i in range(show.WIDE_COLUMNS - 1)})
+    assert '<table class="la-table">' in show.table_html(narrow)
+    wide = pd.DataFrame({f"c{i}": [1] for i in range(show.WIDE_COLUMNS)})
+    assert '<table class="la-table la-wide">' in show.table_html(wide)
+    indexed = narrow.set_axis(pd.Index(["a"], name="who"))
+    assert '<table class="la-table la-wide">' in show.table_html(indexed)
+    from lean_analysis.report.html import css
+
+    assert "table.la-table.la-wide" in css()
+
+
 def test_table_output_carries_the_whole_table(monkeypatch):
     from lean_analysis.report.html import TABLE_MIME
 

@@ -46,6 +46,7 @@ STATUSES = targets.STATUSES
 
 MISSING = "—"
 TABLE_ROWS = 15  # rows of a table shown on the page; the rest are in the workbook
+WIDE_COLUMNS = 11  # a table with this many columns (index included) is marked la-wide: it prints smaller
 WORKBOOK_ROWS = 100_000  # rows of a table kept for the workbook
 
 Formatter = str | Callable[[Any], str] | None
@@ -284,7 +285,9 @@ def table_html(
     columns holding fractions to show as percentages. ``index`` shows the index (default:
     when it is not a plain 0..n-1 range). Rows beyond ``max_rows`` (default
     :data:`TABLE_ROWS`) are not shown, and a line under the table says how many more rows the
-    report's workbook holds.
+    report's workbook holds. A table of :data:`WIDE_COLUMNS` columns or more (index
+    included) gets the class ``la-wide``, which the print stylesheet sets smaller so that it
+    fits the width of an A4 page.
     """
     import pandas as pd
 
@@ -322,7 +325,8 @@ def table_html(
     body.append("</tbody>")
 
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    out = f'<table class="la-table">{cap}{"".join(head)}{"".join(body)}</table>'
+    wide = " la-wide" if len(index_names) + len(df.columns) >= WIDE_COLUMNS else ""
+    out = f'<table class="la-table{wide}">{cap}{"".join(head)}{"".join(body)}</table>'
     if len(df) > max_rows:
         out += (f'<p class="la-rows-more">'
                 f'{esc(t("show_rows_more", lang, more=len(df) - max_rows, total=len(df)))}</p>')
