@@ -92,9 +92,11 @@ def _nll_grad(params, y, tier_z, censored, weight):
     """
     beta, gamma = params[:3], params[3:5]
     z = tier_z
-    eta = np.clip(beta[0] + beta[1] * z + beta[2] * z * z, -20, 20)
+    eta_raw = beta[0] + beta[1] * z + beta[2] * z * z
+    la_raw = gamma[0] + gamma[1] * z
+    eta = np.clip(eta_raw, -20, 20)
     mu = np.exp(eta)
-    alpha = np.exp(np.clip(gamma[0] + gamma[1] * z, -10, 10))
+    alpha = np.exp(np.clip(la_raw, -10, 10))
     n = 1.0 / alpha
     logp = -np.log1p(mu * alpha)
     log1mp = np.log(mu * alpha) + logp
@@ -126,8 +128,10 @@ def _nll_grad(params, y, tier_z, censored, weight):
     ll0 = np.log(one_m)
     d0mu = -f0 * (-n / npm) / one_m
     d0n = -f0 * (logp + 1 - n / npm) / one_m
-    gmu = weight * (dmu - d0mu) * mu   # ∂/∂η
-    gn = weight * (dn - d0n) * (-n)    # ∂/∂log α
+    # ∂/∂η and ∂/∂log α; where the clip binds, the likelihood does not move with the
+    # parameters: a zero derivative there keeps the gradient that of the function minimised
+    gmu = np.where(np.abs(eta_raw) < 20, weight * (dmu - d0mu) * mu, 0.0)
+    gn = np.where(np.abs(la_raw) < 10, weight * (dn - d0n) * (-n), 0.0)
     grad = -np.array([gmu.sum(), (gmu * z).sum(), (gmu * z * z).sum(), gn.sum(), (gn * z).sum()])
     return -float(np.sum(weight * (ll - ll0))), grad
 
