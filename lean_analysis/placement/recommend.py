@@ -246,11 +246,11 @@ def _lp_setup(gain, n, fl, kcap, above, supply) -> dict:
         return best, (take * above[best]).sum(axis=1)
 
     lmax = max(float(np.max(np.where(allowed, gain / np.maximum(n[:, None], 1e-300), 0.0))), 1e-12)
-    grid = np.concatenate([[0.0], lmax * np.geomspace(1e-9, 1.0, 48)])
+    grid = np.concatenate([[0.0], lmax * np.geomspace(1e-6, 1.0, 13)])
     _, used = at(grid)
     j = int(np.searchsorted(-used, -supply, side="left"))      # first price using ≤ supply
     lo, hi = grid[max(j - 1, 0)], grid[min(j, len(grid) - 1)]
-    grid = np.linspace(lo, hi, 24)
+    grid = np.linspace(lo, hi, 12)
     best, used = at(grid)
     j = int(np.searchsorted(-used, -supply, side="left"))
     sel = np.clip([j - 1, j], 0, len(grid) - 1)
@@ -425,20 +425,37 @@ def proportional_caps(customers: np.ndarray, supply: float, slope: float, floor=
 
 
 def tier_slope(hist: pd.DataFrame) -> dict[str, float]:
-    """Per product, the least-squares slope of log cap_qty on tier in ``hist`` lines."""
-    out = {}
-    for pid, g in hist.groupby("product_id"):
-        x, y = g["tier"].to_numpy(float), np.log(np.maximum(g["cap_qty"].to_numpy(float), 0.5))
-        out[pid] = float(np.polyfit(x, y, 1)[0]) if np.ptp(x) > 0 else 0.0
-    return out
+    """Per product, the least-squares slope of log cap_qty on tier in ``hist`` lines (0 when
+    the tier does not vary); sums of the centred values per product (``np.bincount``)."""
+    if hist.empty:
+        return {}
+    codes, names = pd.factorize(hist["product_id"].astype(str), sort=True)
+    x = hist["tier"].to_numpy(float)
+    y = np.log(np.maximum(hist["cap_qty"].to_numpy(float), 0.5))
+    k = len(names)
+    cnt = np.bincount(codes, minlength=k)
+    dx = x - (np.bincount(codes, weights=x, minlength=k) / cnt)[codes]
+    dy = y - (np.bincount(codes, weights=y, minlength=k) / cnt)[codes]
+    sxx = np.bincount(codes, weights=dx * dx, minlength=k)
+    sxy = np.bincount(codes, weights=dx * dy, minlength=k)
+    lo = np.full(k, np.inf)
+    hi = np.full(k, -np.inf)
+    np.minimum.at(lo, codes, x)
+    np.maximum.at(hi, codes, x)
+    slope = np.where(hi > lo, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+    return {str(p): float(v) for p, v in zip(names, slope, strict=True)}
 
 
 def _customers_per_week(hist: pd.DataFrame, n_weeks: float) -> dict[str, np.ndarray]:
-    out = {}
-    for pid, g in hist.groupby("product_id"):
-        n = np.bincount(g["tier"].to_numpy(int), minlength=31)[1:31] / max(n_weeks, 1.0)
-        out[pid] = n
-    return out
+    """Ordering lines per week and tier (1–30) of each product of ``hist`` (one 2-D count)."""
+    if hist.empty:
+        return {}
+    codes, names = pd.factorize(hist["product_id"], sort=True)
+    tier = hist["tier"].to_numpy(int)
+    ok = (tier >= 1) & (tier <= 30)
+    cnt = np.bincount(codes[ok] * 30 + tier[ok] - 1, minlength=len(names) * 30)
+    cnt = cnt.reshape(len(names), 30) / max(n_weeks, 1.0)
+    return {pid: cnt[i] for i, pid in enumerate(names)}
 
 
 def supply_of(tables: Tables, period) -> pd.Series:
@@ -567,7 +584,9 @@ def recommend(tables: Tables, supply=None, period=None, policy: str = "demand", 
     """
     p = L.month(period) if period is not None else L.last_month(tables) + 1
     first, last = p - months, p - 1
-    hist = L.lines(tables, first, last, products)
+    # only the columns the caps need (the string columns cost most of the query)
+    hist = L.lines(tables, first, last, products,
+                   columns=["product_id", "tier", "demand_qty", "cap_qty", "order_qty"])
     n_weeks = len(L.weeks_of(tables, first, last))
     custs = _customers_per_week(hist, n_weeks)
     prods = sorted(custs) if products is None else [str(x) for x in products]

@@ -82,15 +82,19 @@ def _nll(params, y, tier_z, censored, weight):
     return -float(np.sum(weight * (ll - ll0)))
 
 
-def _terms(params, y, tier_z, censored, weight):
+def _terms(params, y, tier_z, censored, weight, lgy1=None):
     """Per line: the weighted log-likelihood and its weighted derivatives in η (log mean) and
     log α, which give :func:`_nll_grad`; ``params`` five numbers or a (5, lines) array (a
-    parameter vector per line: several specifications in one evaluation).
+    parameter vector per line: several specifications in one evaluation); ``lgy1``
+    optionally log Γ(y + 1) per line (it does not change between evaluations).
 
     With n = 1/α, f(j) = P(D = j): ∂log f(y)/∂μ = y/μ − (y+n)/(n+μ), ∂log f(y)/∂n =
     ψ(y+n) − ψ(n) + log(n/(n+μ)) + 1 − (y+n)/(n+μ); a censored line's
-    ∂P(D ≥ c) = −Σ_{j<c} f(j) ∂log f(j) (caps are small counts, so the head sum is short);
-    the zero truncation log P(D ≥ 1) = log(1 − f(0)); then ∂μ/∂β = μ·x and ∂n/∂γ = −n·(1, z).
+    ∂P(D ≥ c) = −Σ_{j<c} f(j) ∂log f(j) (caps are small counts, so the head sum is short;
+    along it log Γ(j+n) − log Γ(n) and ψ(j+n) − ψ(n) are running sums of log(n+i) and
+    1/(n+i), and P(D ≥ c) = 1 − Σ_{j<c} f(j) where that is > 0.1, the incomplete beta
+    function only below); the zero truncation log P(D ≥ 1) = log(1 − f(0)); then
+    ∂μ/∂β = μ·x and ∂n/∂γ = −n·(1, z).
     """
     beta, gamma = params[:3], params[3:5]
     z = tier_z
@@ -108,21 +112,33 @@ def _terms(params, y, tier_z, censored, weight):
     dn = np.empty_like(y)
     ex = ~censored
     ye, ne, me = y[ex], n[ex], mu[ex]
-    ll[ex] = _nb_logpmf(ye, ne, logp[ex], log1mp[ex])
+    if lgy1 is None:
+        ll[ex] = _nb_logpmf(ye, ne, logp[ex], log1mp[ex])
+    else:
+        ll[ex] = gammaln(ye + ne) - gammaln(ne) - lgy1[ex] + ne * logp[ex] + ye * log1mp[ex]
     dmu[ex] = ye / me - (ye + ne) / npm[ex]
     dn[ex] = digamma(ye + ne) - digamma(ne) + logp[ex] + 1 - (ye + ne) / npm[ex]
     if censored.any():
         c = np.maximum(y[censored], 1.0)
         nc, mc, lpc, l1c, npc = n[censored], mu[censored], logp[censored], log1mp[censored], npm[censored]
-        S = np.maximum(betainc(c, nc, 1.0 - np.exp(lpc)), 1e-300)
-        ll[censored] = np.log(S)
-        j = np.arange(int(c.max()))[None, :].astype(float)
+        cm = int(c.max())
+        j = np.arange(cm, dtype=float)[None, :]
+        ncol = nc[:, None]
+        zero = np.zeros((len(c), 1))
+        steps = ncol + j[:, :-1]                                    # n + i, i < cm − 1
+        lg = np.concatenate([zero, np.cumsum(np.log(steps), axis=1)], axis=1)  # logΓ(j+n) − logΓ(n)
+        dg = np.concatenate([zero, np.cumsum(1.0 / steps, axis=1)], axis=1)    # ψ(j+n) − ψ(n)
         head = j < c[:, None]
-        lf = _nb_logpmf(j, nc[:, None], lpc[:, None], l1c[:, None])
+        lf = lg - gammaln(j + 1.0) + ncol * lpc[:, None] + j * l1c[:, None]
         f = np.where(head, np.exp(lf), 0.0)
-        dlf_mu = j / mc[:, None] - (j + nc[:, None]) / npc[:, None]
-        dlf_n = (digamma(j + nc[:, None]) - digamma(nc[:, None]) + lpc[:, None] + 1
-                 - (j + nc[:, None]) / npc[:, None])
+        S = 1.0 - f.sum(axis=1)
+        small = ~(S > 0.1)
+        if small.any():
+            S[small] = betainc(c[small], nc[small], 1.0 - np.exp(lpc[small]))
+        S = np.maximum(S, 1e-300)
+        ll[censored] = np.log(S)
+        dlf_mu = j / mc[:, None] - (j + ncol) / npc[:, None]
+        dlf_n = dg + lpc[:, None] + 1 - (j + ncol) / npc[:, None]
         dmu[censored] = -(f * dlf_mu).sum(axis=1) / S
         dn[censored] = -(f * dlf_n).sum(axis=1) / S
     f0 = np.exp(n * logp)
@@ -209,8 +225,8 @@ def fit_nb(y, tier, censored, weight, start=None) -> tuple[np.ndarray, bool]:
     return np.asarray(res.x, float), ok
 
 
-def fit_nb_many(groups, starts=None, gtol: float = 1e-6,
-                maxiter: int = 400) -> tuple[np.ndarray, np.ndarray]:
+def fit_nb_many(groups, starts=None, gtol: float = 1e-6, maxiter: int = 400,
+                hess_start: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """:func:`fit_nb` of several independent specifications at once: ``groups`` a list of
     (y, tier, censored, weight); returns the parameters (one row each) and the converged
     flags.
@@ -219,8 +235,9 @@ def fit_nb_many(groups, starts=None, gtol: float = 1e-6,
     call per step instead of one per specification and step, which is what cost the time)
     and minimised by BFGS per specification in lockstep: the inverse-Hessian update and
     the stopping rule of :func:`fit_nb` (‖∇‖∞ < ``gtol`` of the mean negative log-likelihood),
-    a backtracking line search (Armijo) with the first step scaled as in Nocedal & Wright
-    (2006, eq. 6.20). A specification that stops short falls back to :func:`fit_nb` from
+    a backtracking line search (Armijo); the first inverse Hessian is that of the start
+    (``hess_start``; else the identity scaled after the first step as in Nocedal & Wright
+    2006, eq. 6.20). A specification that stops short falls back to :func:`fit_nb` from
     where it stopped."""
     B = len(groups)
     if B == 0:
@@ -233,11 +250,12 @@ def fit_nb_many(groups, starts=None, gtol: float = 1e-6,
     w = np.concatenate([np.asarray(g[3], float) for g in groups])
     scale = np.maximum(np.bincount(seg, weights=w, minlength=B), 1.0)
     zz = np.column_stack([np.ones_like(z), z, z * z])
+    lgy1 = gammaln(y + 1.0)
 
     def evaluate(X, which):
         rows = which[seg]
         sg = seg[rows]
-        ll, gmu, gn = _terms(X[sg].T, y[rows], z[rows], cen[rows], w[rows])
+        ll, gmu, gn = _terms(X[sg].T, y[rows], z[rows], cen[rows], w[rows], lgy1[rows])
         f = np.full(B, np.nan)
         g = np.full((B, 5), np.nan)
         f[which] = -np.bincount(sg, weights=ll, minlength=B)[which]
@@ -255,6 +273,23 @@ def fit_nb_many(groups, starts=None, gtol: float = 1e-6,
     eye = np.eye(5)
     H = np.broadcast_to(eye, (B, 5, 5)).copy()
     fresh = np.ones(B, bool)                         # H not yet scaled by a step
+    if hess_start:
+        # H₀ from the Hessian at the start (forward differences of the analytic gradient,
+        # five evaluations of all lines), eigenvalues taken absolute and floored
+        h = 1e-5
+        Hs = np.empty((B, 5, 5))
+        for c in range(5):
+            Xc = X.copy()
+            Xc[:, c] += h
+            Hs[:, :, c] = (evaluate(Xc, everyone)[1] - g) / h
+        Hs = (Hs + Hs.transpose(0, 2, 1)) / 2
+        good = np.isfinite(Hs).all(axis=(1, 2))
+        if good.any():
+            vals, vecs = np.linalg.eigh(Hs[good])
+            top = np.abs(vals).max(axis=1, keepdims=True)
+            vals = np.maximum(np.abs(vals), np.maximum(1e-6 * top, 1e-12))
+            H[good] = (vecs / vals[:, None, :]) @ vecs.transpose(0, 2, 1)
+            fresh[good] = False
     done = np.abs(g).max(axis=1) < gtol
     stuck = ~np.isfinite(f)
     for _ in range(maxiter):
