@@ -17,7 +17,8 @@ Two steps of :func:`lean_analysis.placement.recommend` scale with the specificat
 
 Then ``recommend`` itself, end to end, on the same specifications written as order lines
 into DuckDB tables (SQL, customers per week, censoring, fit, caps, the result table): the
-first call builds the temporary table of rationed lines, the second finds it.
+first call builds the temporary table of rationed lines, the next three find it (best
+of the three, wall and CPU time).
 
 Each specification: lines simulated from the model (3 months, ~2,000 lines, demand ≥ cap
 hidden on half of the capped lines), 30 tiers with 0–25 ordering customers per week, a
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import time
 import warnings
 from pathlib import Path
@@ -73,6 +75,7 @@ def main() -> None:
     args = ap.parse_args()
     U = importlib.import_module("lean_analysis.placement.uncensor")
     R = importlib.import_module("lean_analysis.placement.recommend")
+    load = os.getloadavg()
     specs, rng = simulate(args.products, args.seed)
     groups = [grouped(s) for s in specs]
 
@@ -132,15 +135,18 @@ def main() -> None:
     t0 = time.perf_counter()
     P.recommend(tables, sup_map, "2026-11", policy="demand")
     t_rec_cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rec = P.recommend(tables, sup_map, "2026-11", policy="demand")
-    t_rec = time.perf_counter() - t0
+    t_rec, c_rec = np.inf, np.inf  # best of 3 (the machine is shared): wall and CPU seconds
+    for _ in range(3):
+        t0, c0 = time.perf_counter(), time.process_time()
+        rec = P.recommend(tables, sup_map, "2026-11", policy="demand")
+        t_rec, c_rec = min(t_rec, time.perf_counter() - t0), min(c_rec, time.process_time() - c0)
     g = rec.assign(used=rec["cap"] * rec["customers"]).groupby("product_id")
     assert (g["used"].sum() <= pd.Series(sup_map) + 1e-9).all()
     assert g["cap"].apply(lambda c: bool((np.diff(c.to_numpy()) >= 0).all())).all()
 
     total = t_fit + t_caps
-    print(f"specifications × tiers: {args.products} × 30")
+    print(f"specifications × tiers: {args.products} × 30; {os.cpu_count()} cores, load average "
+          f"at the start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"demand fit : ours {t_fit:7.2f} s  anchor (statsmodels, numerical gradient, "
           f"{n_anchor} timed) {t_fit_anchor:7.2f} s  ratio {t_fit_anchor / t_fit:6.1f}×")
     print(f"             per-specification scipy BFGS (before) {t_fit_each:7.2f} s  ratio "
@@ -150,8 +156,8 @@ def main() -> None:
           f"ratio {t_caps_anchor / t_caps:6.1f}×")
     print(f"fit + caps : ours {total:7.2f} s  anchor {t_fit_anchor + t_caps_anchor:7.2f} s  "
           f"ratio {(t_fit_anchor + t_caps_anchor) / total:6.1f}×")
-    print(f"recommend  : end to end {t_rec:7.2f} s (first call, building the line cache: "
-          f"{t_rec_cold:.2f} s); {len(rec)} rows")
+    print(f"recommend  : end to end {t_rec:7.2f} s, CPU {c_rec:.2f} s (best of 3; first call, "
+          f"building the line cache: {t_rec_cold:.2f} s); {len(rec)} rows")
     print(f"goal       : recommend ≤ 1 s for {args.products} × 30: "
           f"{'met' if t_rec <= 1.0 else 'NOT met'} ({t_rec:.2f} s)")
     print(f"served cartons given up by the repaired LP vs the MILP optimum: mean "

@@ -82,11 +82,13 @@ def _nll(params, y, tier_z, censored, weight):
     return -float(np.sum(weight * (ll - ll0)))
 
 
-def _terms(params, y, tier_z, censored, weight, lgy1=None):
+def _terms(params, y, tier_z, censored, weight, lgy1=None, lgn=None, dgn=None):
     """Per line: the weighted log-likelihood and its weighted derivatives in η (log mean) and
     log α, which give :func:`_nll_grad`; ``params`` five numbers or a (5, lines) array (a
     parameter vector per line: several specifications in one evaluation); ``lgy1``
-    optionally log Γ(y + 1) per line (it does not change between evaluations).
+    optionally log Γ(y + 1) per line (it does not change between evaluations), ``lgn`` and
+    ``dgn`` optionally log Γ(n) and ψ(n) per line (n depends on the tier only: a caller
+    with many lines per tier computes them once per tier).
 
     With n = 1/α, f(j) = P(D = j): ∂log f(y)/∂μ = y/μ − (y+n)/(n+μ), ∂log f(y)/∂n =
     ψ(y+n) − ψ(n) + log(n/(n+μ)) + 1 − (y+n)/(n+μ); a censored line's
@@ -112,12 +114,12 @@ def _terms(params, y, tier_z, censored, weight, lgy1=None):
     dn = np.empty_like(y)
     ex = ~censored
     ye, ne, me = y[ex], n[ex], mu[ex]
-    if lgy1 is None:
-        ll[ex] = _nb_logpmf(ye, ne, logp[ex], log1mp[ex])
-    else:
-        ll[ex] = gammaln(ye + ne) - gammaln(ne) - lgy1[ex] + ne * logp[ex] + ye * log1mp[ex]
+    lgne = gammaln(ne) if lgn is None else lgn[ex]
+    dgne = digamma(ne) if dgn is None else dgn[ex]
+    lgy1e = gammaln(ye + 1.0) if lgy1 is None else lgy1[ex]
+    ll[ex] = gammaln(ye + ne) - lgne - lgy1e + ne * logp[ex] + ye * log1mp[ex]
     dmu[ex] = ye / me - (ye + ne) / npm[ex]
-    dn[ex] = digamma(ye + ne) - digamma(ne) + logp[ex] + 1 - (ye + ne) / npm[ex]
+    dn[ex] = digamma(ye + ne) - dgne + logp[ex] + 1 - (ye + ne) / npm[ex]
     if censored.any():
         c = np.maximum(y[censored], 1.0)
         nc, mc, lpc, l1c, npc = n[censored], mu[censored], logp[censored], log1mp[censored], npm[censored]
@@ -251,11 +253,18 @@ def fit_nb_many(groups, starts=None, gtol: float = 1e-6, maxiter: int = 400,
     scale = np.maximum(np.bincount(seg, weights=w, minlength=B), 1.0)
     zz = np.column_stack([np.ones_like(z), z, z * z])
     lgy1 = gammaln(y + 1.0)
+    # log Γ(n), ψ(n) once per (specification, tier): n = 1/α depends on the tier only
+    key = seg * 1000 + np.round(z * Z_SCALE + Z_CENTRE).astype(int)
+    ukey, u = np.unique(key, return_inverse=True)
+    useg, uz = ukey // 1000, (ukey % 1000 - Z_CENTRE) / Z_SCALE
 
     def evaluate(X, which):
         rows = which[seg]
         sg = seg[rows]
-        ll, gmu, gn = _terms(X[sg].T, y[rows], z[rows], cen[rows], w[rows], lgy1[rows])
+        nu = 1.0 / np.exp(np.clip(X[useg, 3] + X[useg, 4] * uz, -10, 10))
+        ur = u[rows]
+        ll, gmu, gn = _terms(X[sg].T, y[rows], z[rows], cen[rows], w[rows], lgy1[rows],
+                             gammaln(nu)[ur], digamma(nu)[ur])
         f = np.full(B, np.nan)
         g = np.full((B, 5), np.nan)
         f[which] = -np.bincount(sg, weights=ll, minlength=B)[which]
