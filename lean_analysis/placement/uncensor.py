@@ -570,7 +570,8 @@ def uncensor(tables: Tables, period, months: int = 3, products=None,
         P, conv = fit_nb_many(groups, [starts.get(p) for p in ident])
     fits = {p: (P[i, :3], P[i, 3:5], bool(conv[i])) for i, p in enumerate(ident)}
     agg = df.groupby("product_id", sort=True)["censored"].agg(["size", "mean"])
-    for pid, (size, share) in agg.iterrows():
+    for pid, size, share in zip(agg.index, agg["size"].to_numpy(), agg["mean"].to_numpy(),
+                                strict=True):
         beta, gamma, ok = fits.get(str(pid), (np.full(3, np.nan), np.full(2, np.nan), False))
         rows.append({"product_id": pid, "const": beta[0], "z": beta[1], "z2": beta[2],
                      "log_alpha": gamma[0], "log_alpha_z": gamma[1], "lines": int(size),
