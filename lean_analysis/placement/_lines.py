@@ -59,10 +59,11 @@ def _cached(tables: Tables) -> None:
     tables._placement_signature = sig
 
 
-def lines(tables: Tables, first, last, products=None) -> pd.DataFrame:
+def lines(tables: Tables, first, last, products=None, columns=None) -> pd.DataFrame:
     """Rationed order lines of months ``first`` … ``last``: product_id, month (YYYY-MM), week,
     customer_id, tier, tier_band, area, demand_qty (recorded, may be NaN), cap_qty,
-    order_qty, wholesale_price."""
+    order_qty, wholesale_price (``columns``: only those, e.g. to skip turning the string
+    columns into Python objects when they are not needed)."""
     _cached(tables)
     lo = month(first).start_time.date()
     hi = (month(last) + 1).start_time.date()
@@ -71,7 +72,8 @@ def lines(tables: Tables, first, last, products=None) -> pd.DataFrame:
     if products is not None:
         where = "AND product_id IN (SELECT unnest(?))"
         params.append([str(p) for p in products])
-    q = f"""SELECT * FROM {_CACHE_LINES} WHERE week >= ? AND week < ? {where}
+    cols = "*" if columns is None else ", ".join(columns)
+    q = f"""SELECT {cols} FROM {_CACHE_LINES} WHERE week >= ? AND week < ? {where}
             ORDER BY product_id, week, customer_id"""
     return tables.sql(q, params)
 

@@ -36,7 +36,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from lean_analysis.data import Tables
 from lean_analysis.placement import _lines as L
 
-__all__ = ["Uncensored", "uncensor", "censoring", "NBTierModel", "fit_nb"]
+__all__ = ["Uncensored", "uncensor", "censoring", "NBTierModel", "fit_nb", "fit_nb_many"]
 
 Z_CENTRE, Z_SCALE = 15.0, 10.0
 
@@ -82,19 +82,29 @@ def _nll(params, y, tier_z, censored, weight):
     return -float(np.sum(weight * (ll - ll0)))
 
 
-def _nll_grad(params, y, tier_z, censored, weight):
-    """:func:`_nll` and its analytic gradient in the five parameters.
+def _terms(params, y, tier_z, censored, weight, lgy1=None, lgn=None, dgn=None):
+    """Per line: the weighted log-likelihood and its weighted derivatives in η (log mean) and
+    log α, which give :func:`_nll_grad`; ``params`` five numbers or a (5, lines) array (a
+    parameter vector per line: several specifications in one evaluation); ``lgy1``
+    optionally log Γ(y + 1) per line (it does not change between evaluations), ``lgn`` and
+    ``dgn`` optionally log Γ(n) and ψ(n) per line (n depends on the tier only: a caller
+    with many lines per tier computes them once per tier).
 
     With n = 1/α, f(j) = P(D = j): ∂log f(y)/∂μ = y/μ − (y+n)/(n+μ), ∂log f(y)/∂n =
     ψ(y+n) − ψ(n) + log(n/(n+μ)) + 1 − (y+n)/(n+μ); a censored line's
-    ∂P(D ≥ c) = −Σ_{j<c} f(j) ∂log f(j) (caps are small counts, so the head sum is short);
-    the zero truncation log P(D ≥ 1) = log(1 − f(0)); then ∂μ/∂β = μ·x and ∂n/∂γ = −n·(1, z).
+    ∂P(D ≥ c) = −Σ_{j<c} f(j) ∂log f(j) (caps are small counts, so the head sum is short;
+    along it log Γ(j+n) − log Γ(n) and ψ(j+n) − ψ(n) are running sums of log(n+i) and
+    1/(n+i), and P(D ≥ c) = 1 − Σ_{j<c} f(j) where that is > 0.1, the incomplete beta
+    function only below); the zero truncation log P(D ≥ 1) = log(1 − f(0)); then
+    ∂μ/∂β = μ·x and ∂n/∂γ = −n·(1, z).
     """
     beta, gamma = params[:3], params[3:5]
     z = tier_z
-    eta = np.clip(beta[0] + beta[1] * z + beta[2] * z * z, -20, 20)
+    eta_raw = beta[0] + beta[1] * z + beta[2] * z * z
+    la_raw = gamma[0] + gamma[1] * z
+    eta = np.clip(eta_raw, -20, 20)
     mu = np.exp(eta)
-    alpha = np.exp(np.clip(gamma[0] + gamma[1] * z, -10, 10))
+    alpha = np.exp(np.clip(la_raw, -10, 10))
     n = 1.0 / alpha
     logp = -np.log1p(mu * alpha)
     log1mp = np.log(mu * alpha) + logp
@@ -104,21 +114,33 @@ def _nll_grad(params, y, tier_z, censored, weight):
     dn = np.empty_like(y)
     ex = ~censored
     ye, ne, me = y[ex], n[ex], mu[ex]
-    ll[ex] = _nb_logpmf(ye, ne, logp[ex], log1mp[ex])
+    lgne = gammaln(ne) if lgn is None else lgn[ex]
+    dgne = digamma(ne) if dgn is None else dgn[ex]
+    lgy1e = gammaln(ye + 1.0) if lgy1 is None else lgy1[ex]
+    ll[ex] = gammaln(ye + ne) - lgne - lgy1e + ne * logp[ex] + ye * log1mp[ex]
     dmu[ex] = ye / me - (ye + ne) / npm[ex]
-    dn[ex] = digamma(ye + ne) - digamma(ne) + logp[ex] + 1 - (ye + ne) / npm[ex]
+    dn[ex] = digamma(ye + ne) - dgne + logp[ex] + 1 - (ye + ne) / npm[ex]
     if censored.any():
         c = np.maximum(y[censored], 1.0)
         nc, mc, lpc, l1c, npc = n[censored], mu[censored], logp[censored], log1mp[censored], npm[censored]
-        S = np.maximum(betainc(c, nc, 1.0 - np.exp(lpc)), 1e-300)
-        ll[censored] = np.log(S)
-        j = np.arange(int(c.max()))[None, :].astype(float)
+        cm = int(c.max())
+        j = np.arange(cm, dtype=float)[None, :]
+        ncol = nc[:, None]
+        zero = np.zeros((len(c), 1))
+        steps = ncol + j[:, :-1]                                    # n + i, i < cm − 1
+        lg = np.concatenate([zero, np.cumsum(np.log(steps), axis=1)], axis=1)  # logΓ(j+n) − logΓ(n)
+        dg = np.concatenate([zero, np.cumsum(1.0 / steps, axis=1)], axis=1)    # ψ(j+n) − ψ(n)
         head = j < c[:, None]
-        lf = _nb_logpmf(j, nc[:, None], lpc[:, None], l1c[:, None])
+        lf = lg - gammaln(j + 1.0) + ncol * lpc[:, None] + j * l1c[:, None]
         f = np.where(head, np.exp(lf), 0.0)
-        dlf_mu = j / mc[:, None] - (j + nc[:, None]) / npc[:, None]
-        dlf_n = (digamma(j + nc[:, None]) - digamma(nc[:, None]) + lpc[:, None] + 1
-                 - (j + nc[:, None]) / npc[:, None])
+        S = 1.0 - f.sum(axis=1)
+        small = ~(S > 0.1)
+        if small.any():
+            S[small] = betainc(c[small], nc[small], 1.0 - np.exp(lpc[small]))
+        S = np.maximum(S, 1e-300)
+        ll[censored] = np.log(S)
+        dlf_mu = j / mc[:, None] - (j + ncol) / npc[:, None]
+        dlf_n = dg + lpc[:, None] + 1 - (j + ncol) / npc[:, None]
         dmu[censored] = -(f * dlf_mu).sum(axis=1) / S
         dn[censored] = -(f * dlf_n).sum(axis=1) / S
     f0 = np.exp(n * logp)
@@ -126,10 +148,19 @@ def _nll_grad(params, y, tier_z, censored, weight):
     ll0 = np.log(one_m)
     d0mu = -f0 * (-n / npm) / one_m
     d0n = -f0 * (logp + 1 - n / npm) / one_m
-    gmu = weight * (dmu - d0mu) * mu   # ∂/∂η
-    gn = weight * (dn - d0n) * (-n)    # ∂/∂log α
+    # ∂/∂η and ∂/∂log α; where the clip binds, the likelihood does not move with the
+    # parameters: a zero derivative there keeps the gradient that of the function minimised
+    gmu = np.where(np.abs(eta_raw) < 20, weight * (dmu - d0mu) * mu, 0.0)
+    gn = np.where(np.abs(la_raw) < 10, weight * (dn - d0n) * (-n), 0.0)
+    return weight * (ll - ll0), gmu, gn
+
+
+def _nll_grad(params, y, tier_z, censored, weight):
+    """:func:`_nll` and its analytic gradient in the five parameters (see :func:`_terms`)."""
+    ll, gmu, gn = _terms(params, y, tier_z, censored, weight)
+    z = tier_z
     grad = -np.array([gmu.sum(), (gmu * z).sum(), (gmu * z * z).sum(), gn.sum(), (gn * z).sum()])
-    return -float(np.sum(weight * (ll - ll0))), grad
+    return -float(np.sum(ll)), grad
 
 
 class NBTierModel(GenericLikelihoodModel):
@@ -196,6 +227,129 @@ def fit_nb(y, tier, censored, weight, start=None) -> tuple[np.ndarray, bool]:
     return np.asarray(res.x, float), ok
 
 
+def fit_nb_many(groups, starts=None, gtol: float = 1e-6, maxiter: int = 400,
+                hess_start: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_nb` of several independent specifications at once: ``groups`` a list of
+    (y, tier, censored, weight); returns the parameters (one row each) and the converged
+    flags.
+
+    The likelihoods are evaluated together (their lines concatenated: one :func:`_terms`
+    call per step instead of one per specification and step, which is what cost the time)
+    and minimised by BFGS per specification in lockstep: the inverse-Hessian update and
+    the stopping rule of :func:`fit_nb` (‖∇‖∞ < ``gtol`` of the mean negative log-likelihood),
+    a backtracking line search (Armijo); the first inverse Hessian is that of the start
+    (``hess_start``; else the identity scaled after the first step as in Nocedal & Wright
+    2006, eq. 6.20). A specification that stops short falls back to :func:`fit_nb` from
+    where it stopped."""
+    B = len(groups)
+    if B == 0:
+        return np.zeros((0, 5)), np.zeros(0, bool)
+    ys = [np.asarray(g[0], float) for g in groups]
+    seg = np.repeat(np.arange(B), [len(y) for y in ys])
+    y = np.concatenate(ys)
+    z = (np.concatenate([np.asarray(g[1], float) for g in groups]) - Z_CENTRE) / Z_SCALE
+    cen = np.concatenate([np.asarray(g[2], bool) for g in groups])
+    w = np.concatenate([np.asarray(g[3], float) for g in groups])
+    scale = np.maximum(np.bincount(seg, weights=w, minlength=B), 1.0)
+    zz = np.column_stack([np.ones_like(z), z, z * z])
+    lgy1 = gammaln(y + 1.0)
+    # log Γ(n), ψ(n) once per (specification, tier): n = 1/α depends on the tier only
+    key = seg * 1000 + np.round(z * Z_SCALE + Z_CENTRE).astype(int)
+    ukey, u = np.unique(key, return_inverse=True)
+    useg, uz = ukey // 1000, (ukey % 1000 - Z_CENTRE) / Z_SCALE
+
+    def evaluate(X, which):
+        rows = which[seg]
+        sg = seg[rows]
+        nu = 1.0 / np.exp(np.clip(X[useg, 3] + X[useg, 4] * uz, -10, 10))
+        ur = u[rows]
+        ll, gmu, gn = _terms(X[sg].T, y[rows], z[rows], cen[rows], w[rows], lgy1[rows],
+                             gammaln(nu)[ur], digamma(nu)[ur])
+        f = np.full(B, np.nan)
+        g = np.full((B, 5), np.nan)
+        f[which] = -np.bincount(sg, weights=ll, minlength=B)[which]
+        for c in range(3):
+            g[which, c] = -np.bincount(sg, weights=gmu * zz[rows, c], minlength=B)[which]
+        for c in range(2):
+            g[which, 3 + c] = -np.bincount(sg, weights=gn * zz[rows, c], minlength=B)[which]
+        return f / scale, g / scale[:, None]
+
+    X = np.array([_start(ys[i], groups[i][3]) if starts is None or starts[i] is None
+                  or not np.isfinite(starts[i]).all() else np.asarray(starts[i], float)
+                  for i in range(B)])
+    everyone = np.ones(B, bool)
+    f, g = evaluate(X, everyone)
+    eye = np.eye(5)
+    H = np.broadcast_to(eye, (B, 5, 5)).copy()
+    fresh = np.ones(B, bool)                         # H not yet scaled by a step
+    if hess_start:
+        # H₀ from the Hessian at the start (forward differences of the analytic gradient,
+        # five evaluations of all lines), eigenvalues taken absolute and floored
+        h = 1e-5
+        Hs = np.empty((B, 5, 5))
+        for c in range(5):
+            Xc = X.copy()
+            Xc[:, c] += h
+            Hs[:, :, c] = (evaluate(Xc, everyone)[1] - g) / h
+        Hs = (Hs + Hs.transpose(0, 2, 1)) / 2
+        good = np.isfinite(Hs).all(axis=(1, 2))
+        if good.any():
+            vals, vecs = np.linalg.eigh(Hs[good])
+            top = np.abs(vals).max(axis=1, keepdims=True)
+            vals = np.maximum(np.abs(vals), np.maximum(1e-6 * top, 1e-12))
+            H[good] = (vecs / vals[:, None, :]) @ vecs.transpose(0, 2, 1)
+            fresh[good] = False
+    done = np.abs(g).max(axis=1) < gtol
+    stuck = ~np.isfinite(f)
+    for _ in range(maxiter):
+        act = ~done & ~stuck
+        if not act.any():
+            break
+        d = -np.einsum("bij,bj->bi", H, g)
+        gd = (g * d).sum(axis=1)
+        reset = act & ~(gd < 0)
+        if reset.any():
+            H[reset], fresh[reset] = eye, True
+            d[reset] = -g[reset]
+            gd[reset] = -(g[reset] ** 2).sum(axis=1)
+        step = np.where(act, np.minimum(1.0, 5.0 / np.maximum(np.abs(d).max(axis=1), 1e-300)), 0.0)
+        Xn, fn, gn_ = X.copy(), f.copy(), g.copy()
+        pend = act.copy()
+        for _ls in range(40):
+            Xt = X + step[:, None] * d
+            ft, gt = evaluate(Xt, pend)
+            ok = pend & np.isfinite(ft) & (ft <= f + 1e-4 * step * gd)
+            Xn[ok], fn[ok], gn_[ok] = Xt[ok], ft[ok], gt[ok]
+            pend &= ~ok
+            if not pend.any():
+                break
+            # a quadratic through f, f'·d and the trial value, kept within [0.1, 0.5] of the step
+            den = 2 * (ft - f - gd * step)
+            q = np.where(np.isfinite(ft) & (den > 0), -gd * step ** 2 / np.where(den > 0, den, 1), 0)
+            step = np.where(pend, np.clip(q, 0.1 * step, 0.5 * step), step)
+        stuck |= pend                                 # no decrease found: precision loss
+        moved = act & ~pend
+        s_ = Xn - X
+        yv = gn_ - g
+        sy = (s_ * yv).sum(axis=1)
+        upd = moved & (sy > 1e-12)
+        if upd.any():
+            first = upd & fresh
+            if first.any():                            # H₀ = (sᵀy / yᵀy) I before the update
+                H[first] = eye * (sy[first] / (yv[first] ** 2).sum(axis=1))[:, None, None]
+                fresh[first] = False
+            rho = 1.0 / sy[upd]
+            V = eye - rho[:, None, None] * s_[upd][:, :, None] * yv[upd][:, None, :]
+            H[upd] = (V @ H[upd] @ V.transpose(0, 2, 1)
+                      + rho[:, None, None] * s_[upd][:, :, None] * s_[upd][:, None, :])
+        X, f, g = Xn, fn, gn_
+        done |= moved & (np.abs(g).max(axis=1) < gtol)
+    ok = done | (np.isfinite(f) & (np.abs(g).max(axis=1) < 1e-4))
+    for i in np.flatnonzero(~ok):                     # as fit_nb: its BFGS, then Nelder–Mead
+        X[i], ok[i] = fit_nb(ys[i], groups[i][1], groups[i][2], groups[i][3], X[i])
+    return X, ok
+
+
 def censoring(lines: pd.DataFrame, capped_is_censored: bool | str = "auto") -> pd.DataFrame:
     """``lines`` with ``value`` (exact demand or lower bound) and ``censored`` (bool).
 
@@ -249,31 +403,55 @@ class Uncensored:
     def to_frame(self) -> pd.DataFrame:
         return self.by()
 
+    def _row(self, product_id: str) -> np.ndarray:
+        """const, z, z2, log_alpha, log_alpha_z of ``product_id`` (looked up once per object)."""
+        cache = self.__dict__.setdefault("_rows", {})
+        if not cache:
+            cols = ["const", "z", "z2", "log_alpha", "log_alpha_z"]
+            vals = self.params[cols].to_numpy(float)
+            cache.update({str(pid): vals[i] for i, pid in enumerate(self.params["product_id"])})
+        return cache[str(product_id)]
+
     def tail(self, product_id: str, tiers, kmax: int) -> np.ndarray:
         """P(D ≥ k | D ≥ 1) for k = 1 … kmax (columns) and ``tiers`` (rows)."""
         mu, alpha = self.mean(product_id, tiers, raw=True)
-        d = _nb(mu[:, None], alpha[:, None])
-        k = np.arange(1, kmax + 1)[None, :]
-        return d.sf(k - 1) / d.sf(0)
+        return _tail(mu, alpha, kmax)
 
     def mean(self, product_id: str, tiers, raw: bool = False):
         """E[D | D ≥ 1] per tier (``raw``: the NB mean μ and α instead)."""
-        row = self.params.set_index("product_id").loc[str(product_id)]
-        mu = np.exp(_design(tiers) @ row[["const", "z", "z2"]].to_numpy(float))
-        alpha = _alpha(row[["log_alpha", "log_alpha_z"]].to_numpy(float), tiers)
+        row = self._row(product_id)
+        mu = np.exp(_design(tiers) @ row[:3])
+        alpha = _alpha(row[3:5], tiers)
         if raw:
             return mu, alpha
-        d = _nb(mu, alpha)
-        return mu / d.sf(0)
+        return mu / _sf_ge(1.0, mu, alpha)
 
 
-def _fit_one(df: pd.DataFrame, start=None) -> tuple[np.ndarray, np.ndarray, bool]:
-    pos = df[df["value"] >= 1]
-    grp = pos.groupby(["tier", "value", "censored"]).size().reset_index(name="w")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        p, ok = fit_nb(grp["value"], grp["tier"], grp["censored"], grp["w"], start)
-    return p[:3], p[3:5], ok
+def _sf_ge(k, mu, alpha) -> np.ndarray:
+    """P(D ≥ k) of NB2(μ, α) = I_{1−p}(k, n), n = 1/α, p = n/(n+μ) (what
+    ``scipy.stats.nbinom(n, p).sf(k − 1)`` computes, without the frozen distribution)."""
+    n = 1.0 / alpha
+    return betainc(k, n, mu / (n + mu))
+
+
+def _tail(mu, alpha, kmax: int) -> np.ndarray:
+    """P(D ≥ k | D ≥ 1), k = 1 … kmax (columns), per element of ``mu`` / ``alpha`` (rows).
+
+    P(D ≥ kmax) from the incomplete beta function, then P(D ≥ k) = P(D ≥ k+1) + P(D = k)
+    downwards (a sum of positive terms, no cancellation), the pmf from its ratio
+    P(D = j) / P(D = j−1) = (j − 1 + n)/j · μ/(n + μ) accumulated in logs: one ``betainc``
+    per row instead of one per cell (that cost ~6 ms for 30 tiers × 200 cartons)."""
+    mu, alpha = np.asarray(mu, float)[:, None], np.asarray(alpha, float)[:, None]
+    if kmax < 1:
+        return np.zeros((mu.shape[0], 0))
+    n = 1.0 / alpha
+    j = np.arange(1, kmax, dtype=float)[None, :]                      # 1 … kmax−1
+    lq = np.log(mu / (n + mu))
+    lpmf = np.cumsum(np.log((j - 1 + n) / j) + lq, axis=1) - n * np.log1p(mu / n)
+    pmf = np.exp(lpmf)                                                # P(D = j)
+    last = _sf_ge(float(kmax), mu, alpha)                             # P(D ≥ kmax)
+    sf = np.concatenate([np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1] + last, last], axis=1)
+    return sf / sf[:, :1]
 
 
 def _expect_above(mu, alpha, c) -> np.ndarray:
@@ -377,19 +555,32 @@ def uncensor(tables: Tables, period, months: int = 3, products=None,
     starts = ({} if start is None or start.empty else
               {str(r["product_id"]): np.asarray([r[c] for c in cols], float)
                for _, r in start.iterrows()})
-    for pid, part in df.groupby("product_id", sort=True):
-        idx = part.index.to_numpy()
-        exact = part[~part["censored"] & (part["value"] >= 1)]
-        identified = bool(len(exact)) and exact["value"].nunique() >= 2
-        if identified:
-            beta, gamma, ok = _fit_one(part, starts.get(pid))
-        else:
-            beta, gamma, ok = np.full(3, np.nan), np.full(2, np.nan), False
+    # every identified specification's NB fit in one batched optimisation (fit_nb_many)
+    exact = df[~df["censored"] & (df["value"] >= 1)]
+    n_exact = exact.groupby("product_id", sort=True)["value"].nunique()
+    ident = [str(p) for p, k in n_exact.items() if k >= 2]
+    pos = df[(df["value"] >= 1) & df["product_id"].isin(ident)]
+    grp = pos.groupby(["product_id", "tier", "value", "censored"], sort=True).size().reset_index(name="w")
+    bounds = np.searchsorted(grp["product_id"].to_numpy(), ident, side="left")
+    bounds = np.append(bounds, len(grp))
+    arr = [grp[c].to_numpy() for c in ("value", "tier", "censored", "w")]
+    groups = [tuple(a[bounds[i]:bounds[i + 1]] for a in arr) for i in range(len(ident))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        P, conv = fit_nb_many(groups, [starts.get(p) for p in ident])
+    fits = {p: (P[i, :3], P[i, 3:5], bool(conv[i])) for i, p in enumerate(ident)}
+    agg = df.groupby("product_id", sort=True)["censored"].agg(["size", "mean"])
+    for pid, size, share in zip(agg.index, agg["size"].to_numpy(), agg["mean"].to_numpy(),
+                                strict=True):
+        beta, gamma, ok = fits.get(str(pid), (np.full(3, np.nan), np.full(2, np.nan), False))
         rows.append({"product_id": pid, "const": beta[0], "z": beta[1], "z2": beta[2],
-                     "log_alpha": gamma[0], "log_alpha_z": gamma[1], "lines": len(part), "censored_share": float(part["censored"].mean()),
-                     "converged": ok, "identified": identified})
-        if not estimate:
-            continue
+                     "log_alpha": gamma[0], "log_alpha_z": gamma[1], "lines": int(size),
+                     "censored_share": float(share), "converged": ok,
+                     "identified": str(pid) in fits})
+    for pid, part in df.groupby("product_id", sort=True) if estimate else ():
+        idx = part.index.to_numpy()
+        beta, gamma, _ = fits.get(str(pid), (None, None, False))
+        identified = str(pid) in fits
         cen = part["censored"].to_numpy()
         done = np.zeros(len(part), bool)
         if method in ("auto", "km") and cen.any():
