@@ -111,11 +111,10 @@ def good_frames() -> dict[str, pd.DataFrame]:
         "week": ["2024-12-30"],
         "reason": ["年终盘点"],
     })
-    supply = pd.DataFrame({  # a Monday the orders use, a rationed product (cap_qty set)
-        "week": [MONDAYS[0].isoformat()],
-        "product_id": ["P01"],
-        "supply_qty": [10.0],
-    })
+    # every (week, rationed product) of the orders has its supply (rule supply coverage)
+    supply = (orders[orders["cap_qty"].notna()][["week", "product_id"]].drop_duplicates()
+              .sort_values(["week", "product_id"]).reset_index(drop=True)
+              .assign(supply_qty=10.0))
     return {
         "customers": customers, "products": products, "orders": orders,
         "manager_forecasts": manager_forecasts, "shelf_checks": shelf_checks,

@@ -137,6 +137,44 @@ def test_supply_of_a_product_not_rationed_names_table_column_and_row(small_dir, 
     assert e.value.table == "supply" and e.value.column == "product_id" and e.value.rows == [len(sup)]
 
 
+def test_supply_that_does_not_cover_the_rationed_lines_fails_validate(small_dir, small_tables,
+                                                                    tmp_path):
+    """Rule supply coverage (issue 14): a (product, week) of rationed order lines without a
+    supply row inside the supply's weeks is an error of `validate` (exit 1) naming the
+    table, columns, product and week; supply ending before the orders is a counted
+    warning (exit 0), and the placement's own check still refuses the uncovered month."""
+    from lean_analysis import data
+    from lean_analysis.cli import main
+
+    sup = small_tables["supply"].copy()
+    sup["week"] = pd.to_datetime(sup["week"]).dt.date.astype(str)
+    weeks = sorted(sup["week"].unique())
+    # one pair inside the span: independent count of what must be reported
+    gone = sup[(sup["week"] == weeks[len(weeks) // 2])].iloc[[0]]
+    inside = _sample_with(small_dir, tmp_path / "inside", sup.drop(index=gone.index))
+    problems = [p for p in data.validate(inside) if p.rule == "supply coverage"]
+    assert [(p.table, p.column, p.severity) for p in problems] == [("supply", "week", "error")]
+    pid, wk = gone.iloc[0]["product_id"], gone.iloc[0]["week"]
+    assert "1 (product, week) pair inside the supply weeks" in problems[0].message
+    assert f"{pid} week {wk}" in problems[0].message
+    assert main(["validate", "--data", str(inside)]) == 1
+
+    # the last month's supply missing: the weeks after the supply are counted, a warning
+    last_month = [w for w in weeks if w[:7] == weeks[-1][:7]]
+    cut = sup[~sup["week"].isin(last_month)]
+    late = _sample_with(small_dir, tmp_path / "late", cut)
+    orders = small_tables["orders"]
+    rationed = orders[orders["cap_qty"].fillna(0) > 0]
+    after = rationed[pd.to_datetime(rationed["week"]) > pd.Timestamp(max(cut["week"]))]
+    n_pairs = len(after[["product_id", "week"]].drop_duplicates())
+    problems = [p for p in data.validate(late) if p.rule == "supply coverage"]
+    assert [(p.severity, p.column) for p in problems] == [("warning", "week")]
+    assert f"ends at {max(cut['week'])}, but {n_pairs:,} (product, week) pairs" in problems[0].message
+    assert main(["validate", "--data", str(late)]) == 0
+    with pytest.raises(placement.SupplyError, match="does not cover"):
+        placement.check_supply(data.load(late), weeks[-1][:7])
+
+
 def test_negative_supply_names_table_column_and_row(small_dir, small_tables, tmp_path):
     from lean_analysis import data
     from lean_analysis.data import ValidationError
@@ -164,7 +202,13 @@ def test_supply_not_covering_the_period_names_table_column_and_week(small_dir, s
     gone = weeks == weeks[weeks.dt.strftime("%Y-%m") == "2026-10"].max()
     pid = sup.loc[gone, "product_id"].iloc[0]
     sup = sup[~(gone & (sup["product_id"] == pid))]
-    tables = data.load(_sample_with(small_dir, tmp_path / "s", sup))
+    folder = _sample_with(small_dir, tmp_path / "s", sup)
+    # validate refuses it (rule supply coverage) ...
+    errors = [p for p in data.validate(folder) if p.severity == "error"]
+    assert [(p.table, p.rule) for p in errors] == [("supply", "supply coverage")]
+    assert pid in errors[0].message
+    # ... and the placement's own check says it of tables opened without validation
+    tables = data.load(folder, validate=False)
     with pytest.raises(placement.SupplyError) as e:
         placement.check_supply(tables, "2026-10")
     msg = str(e.value)

@@ -151,6 +151,7 @@ def check(t: Tables) -> Checked:
         if name in t.raw:
             checked.problems += _check_table(t, name, checked)
     checked.problems += _week_gaps(t, checked)
+    checked.problems += _supply_coverage(t, checked)
     return checked
 
 
@@ -206,6 +207,58 @@ def _week_gaps(t: Tables, checked: Checked) -> list[Problem]:
             table="orders", column="week", rows=[], rule="closed weeks", severity="warning",
             values=[str(w) for w in g.closed[:MAX_ROWS]],
             message=f"Table orders, column week: {'; '.join(parts)} (rule closed weeks).",
+        ))
+    return out
+
+
+def _supply_coverage(t: Tables, checked: Checked) -> list[Problem]:
+    """Rule ``supply coverage`` (issue 14): the optional table ``supply`` must cover the
+    rationed order lines of its own weeks. Inside its span (first .. last week of
+    ``supply``), a week in which a specification has order lines with ``cap_qty`` > 0 and no
+    supply row is an error (the placement report would compare its caps with no supply).
+    Rationed order weeks after the span are a warning that counts them: the other reports
+    are unaffected, and the placement report of a month without supply says so."""
+    if "supply" not in t.raw or "orders" not in t.raw or any(
+            p.table in ("supply", "orders") and p.severity == "error" for p in checked.problems):
+        return []
+    o, s = _table_ref(t, "orders", checked), _table_ref(t, "supply", checked)
+    try:
+        span = t.con.execute(f"SELECT min(week), max(week) FROM {s} x").fetchone()
+        if span[0] is None:
+            return []
+        miss = t.con.execute(f"""
+            WITH need AS (SELECT DISTINCT CAST(product_id AS VARCHAR) AS product_id, week
+                          FROM {o} x WHERE cap_qty > 0),
+                 have AS (SELECT DISTINCT CAST(product_id AS VARCHAR) AS product_id, week FROM {s} y)
+            SELECT n.product_id, n.week, n.week > ? AS after
+            FROM need n ANTI JOIN have h USING (product_id, week)
+            WHERE n.week >= ? ORDER BY n.week, n.product_id""", [span[1], span[0]]).fetchall()
+    except duckdb.Error:
+        return []  # the tables' own checks report why they cannot be read
+    out = []
+    inside = [(p, w) for p, w, after in miss if not after]
+    later = [(p, w) for p, w, after in miss if after]
+    if inside:
+        n = len(inside)
+        ex = "; ".join(f"{p} week {w}" for p, w in inside[:5]) + (" …" if n > 5 else "")
+        out.append(Problem(
+            table="supply", column="week", rows=[], rule="supply coverage", severity="error",
+            values=[f"{p} {w}" for p, w in inside[:MAX_ROWS]],
+            message=f"Table supply, columns week and product_id: {n:,} (product, week) "
+                    f"pair{'s' if n > 1 else ''} inside the supply weeks {span[0]} .. {span[1]} "
+                    f"{'have' if n > 1 else 'has'} rationed order lines (cap_qty > 0) but no "
+                    f"supply row ({ex}). Add the missing supply rows (rule supply coverage).",
+        ))
+    if later:
+        weeks = sorted({w for _, w in later})
+        out.append(Problem(
+            table="supply", column="week", rows=[], rule="supply coverage", severity="warning",
+            values=[str(w) for w in weeks[:MAX_ROWS]],
+            message=f"Table supply, column week: it ends at {span[1]}, but {len(later):,} "
+                    f"(product, week) pair{'s' if len(later) > 1 else ''} of rationed order "
+                    f"lines come after it ({len(weeks)} week{'s' if len(weeks) > 1 else ''}: "
+                    f"{weeks_text(weeks)}); the placement report of those months has no "
+                    "supply to compare the caps with (rule supply coverage).",
         ))
     return out
 
