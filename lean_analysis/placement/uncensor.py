@@ -227,7 +227,7 @@ def fit_nb(y, tier, censored, weight, start=None) -> tuple[np.ndarray, bool]:
     return np.asarray(res.x, float), ok
 
 
-def fit_nb_many(groups, starts=None, gtol: float = 1e-6, maxiter: int = 400,
+def fit_nb_many(groups, starts=None, gtol: float = 1e-6, maxiter: int = 60,
                 hess_start: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """:func:`fit_nb` of several independent specifications at once: ``groups`` a list of
     (y, tier, censored, weight); returns the parameters (one row each) and the converged
@@ -240,7 +240,9 @@ def fit_nb_many(groups, starts=None, gtol: float = 1e-6, maxiter: int = 400,
     a backtracking line search (Armijo); the first inverse Hessian is that of the start
     (``hess_start``; else the identity scaled after the first step as in Nocedal & Wright
     2006, eq. 6.20). A specification that stops short falls back to :func:`fit_nb` from
-    where it stopped."""
+    where it stopped. ``maxiter`` 60: the few slow specifications are left to that fallback
+    sooner (every lockstep step scans all lines); on the county sample the policy backtest
+    of notebook 04 took 20.6 s with 400 and 5.8 s with 60, its table identical."""
     B = len(groups)
     if B == 0:
         return np.zeros((0, 5)), np.zeros(0, bool)
