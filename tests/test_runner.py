@@ -278,11 +278,19 @@ def test_shipped_forecast_notebook_rules_fail_before_any_kernel(line, key, says,
                                                                 tmp_path, no_kernel, capsys):
     """The hostile tester's values for notebooks/01 (issue 16, item 6): each is refused
     before any kernel, exit 2, naming the params file and the key."""
-    params = tmp_path / "01.yaml"
+    _check_refused_before_any_kernel("01_demand_forecast_backtest", line, key, says, small_dir,
+                                     tmp_path, no_kernel, capsys)
+
+
+def _check_refused_before_any_kernel(name, line, key, says, small_dir, tmp_path, no_kernel,
+                                     capsys):
+    """``line`` as the params file of the shipped notebook ``name``: exit 2 before any
+    kernel, the error naming the params file, the key and ``says``; nothing published."""
+    params = tmp_path / f"{name[:2]}.yaml"
     params.write_text(line + "\n", encoding="utf-8")
-    nb = config.NOTEBOOKS_DIR / "01_demand_forecast_backtest.ipynb"
-    batch = _write_batch(tmp_path / "b.yaml", [{"name": "01_demand_forecast_backtest",
-                                                "notebook": str(nb), "params": str(params)}])
+    nb = config.NOTEBOOKS_DIR / f"{name}.ipynb"
+    batch = _write_batch(tmp_path / "b.yaml", [{"name": name, "notebook": str(nb),
+                                                "params": str(params)}])
     out = tmp_path / "outputs"
     args = build_parser().parse_args(["run", str(batch), "--period", PERIOD, "--data",
                                       str(small_dir), "--outputs", str(out)])
@@ -303,18 +311,8 @@ def test_shipped_forecast_notebook_rules_fail_before_any_kernel(line, key, says,
 def test_shipped_survey_notebook_rules_fail_before_any_kernel(line, key, says, small_dir,
                                                               tmp_path, no_kernel, capsys):
     """notebooks/03 declares its allowed values and ranges too (issue 16, item 6)."""
-    params = tmp_path / "03.yaml"
-    params.write_text(line + "\n", encoding="utf-8")
-    nb = config.NOTEBOOKS_DIR / "03_satisfaction_survey.ipynb"
-    batch = _write_batch(tmp_path / "b.yaml", [{"name": "03_satisfaction_survey",
-                                                "notebook": str(nb), "params": str(params)}])
-    out = tmp_path / "outputs"
-    args = build_parser().parse_args(["run", str(batch), "--period", PERIOD, "--data",
-                                      str(small_dir), "--outputs", str(out)])
-    assert cli_run(args) == 2
-    err = capsys.readouterr().err
-    assert str(params) in err and repr(key) in err and says in err, err
-    assert no_kernel == [] and not out.exists()
+    _check_refused_before_any_kernel("03_satisfaction_survey", line, key, says, small_dir,
+                                     tmp_path, no_kernel, capsys)
 
 
 def test_every_shipped_notebook_declares_its_choices_and_ranges():
