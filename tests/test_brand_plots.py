@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from plot_checks import line_labelled
 
 from lean_analysis import brand  # noqa: E402
 from lean_analysis.report import plots_brand as pb  # noqa: E402
@@ -28,17 +29,11 @@ def p2(small_tables):
     return ev
 
 
-def _labelled(ax, label):
-    found = [ln for ln in ax.get_lines() if ln.get_label() == label]
-    assert len(found) == 1, [ln.get_label() for ln in ax.get_lines()]
-    return found[0]
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_event_study_draws_and_labels_zero_effect(p2, lang):
     fig = pb.event_study_plot(p2.effect.detail.event_study, lang)
     ax = fig.axes[0]
-    zero = _labelled(ax, pb.t("br_no_effect", lang))
+    zero = line_labelled(ax, pb.t("br_no_effect", lang))
     assert list(zero.get_ydata()) == [0, 0]
     assert pb.t("br_no_effect", lang) in [x.get_text() for x in ax.get_legend().get_texts()]
     # a horizontal line across the axes: zero lies inside the view
@@ -59,7 +54,7 @@ def test_trend_legend_is_off_the_data(p2):
         box = ax.get_legend().get_window_extent(r)
         n_points = 0
         for g in ("target", "comparison"):
-            ln = _labelled(ax, pb.group_label(g, lang))
+            ln = line_labelled(ax, pb.group_label(g, lang))
             x = pd.to_datetime(pd.Series(ln.get_xdata()))
             np.testing.assert_allclose(ln.get_ydata(), raw.loc[g].loc[x].to_numpy())
             pts = ln.get_transform().transform(np.column_stack([ln.get_xydata()]))
@@ -80,7 +75,7 @@ def test_synth_gaps_draw_and_label_zero_effect(small_tables, small_truth):
     assert ev.effect.method == "synth"
     fig = pb.synth_plot(ev.effect.detail, ev.start, "en", ev=ev)
     gaps = fig.axes[1]
-    zero = _labelled(gaps, "no effect (0)")
+    zero = line_labelled(gaps, "no effect (0)")
     assert list(zero.get_ydata()) == [0, 0]
     assert "no effect (0)" in [x.get_text() for x in gaps.get_legend().get_texts()]
     plt.close(fig)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lean_analysis.data.database import snapshot_digest
+from lean_analysis.data.database import parquet_bytes, snapshot_digest
 
 
 def _doubles(under_null: float, chunks: int = 1) -> pa.Table:
@@ -22,12 +22,14 @@ def test_equal_rows_name_the_same_snapshot_whatever_lies_under_a_null():
     a, b = _doubles(0.0), _doubles(123456.789, chunks=2)
     assert a.equals(b) and a.column(0).chunk(0).buffers()[1] != b.column(0).chunk(0).buffers()[1]
     keys = {"orders": "35122:2026-10-26"}
-    assert snapshot_digest({"t": a}, keys).hexdigest() == snapshot_digest({"t": b}, keys).hexdigest()
+    digest_a = snapshot_digest({"t": parquet_bytes(a)}, keys).hexdigest()
+    assert digest_a == snapshot_digest({"t": parquet_bytes(b)}, keys).hexdigest()
 
 
 def test_different_rows_or_fingerprints_name_another_snapshot():
     keys = {"orders": "35122:2026-10-26"}
-    base = snapshot_digest({"t": _doubles(0.0)}, keys).hexdigest()
+    base = snapshot_digest({"t": parquet_bytes(_doubles(0.0))}, keys).hexdigest()
     other = pa.table({"stock_qty": [1.5, None, 3.5, None], "id": ["a", "b", "c", "d"]})
-    assert snapshot_digest({"t": other}, keys).hexdigest() != base
-    assert snapshot_digest({"t": _doubles(0.0)}, {"orders": "35123:2026-10-26"}).hexdigest() != base
+    assert snapshot_digest({"t": parquet_bytes(other)}, keys).hexdigest() != base
+    later = {"orders": "35123:2026-10-26"}
+    assert snapshot_digest({"t": parquet_bytes(_doubles(0.0))}, later).hexdigest() != base

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
+from plot_checks import line_labelled
 
 from lean_analysis import survey  # noqa: E402
 from lean_analysis.params import load_targets  # noqa: E402
@@ -74,7 +75,7 @@ def test_ipa_labels_clear_of_lines_points_and_each_other(wave, lang):
     plt.close(fig)
 
 
-def test_ipa_label_of_a_point_on_the_mean_line():
+def test_ipa_label_of_a_point_on_the_meanline_labelled():
     """投诉处理 exactly on the performance mean, a long label next to the importance mean, and
     points crowded together: every label still keeps clear."""
     ipa = pd.DataFrame({
@@ -89,12 +90,6 @@ def test_ipa_label_of_a_point_on_the_mean_line():
         fig = ps.ipa_plot(ipa, lang)
         _check_labels_clear(fig, ipa, lang)
         plt.close(fig)
-
-
-def _line(ax, label):
-    found = [ln for ln in ax.get_lines() if ln.get_label() == label]
-    assert len(found) == 1, [ln.get_label() for ln in ax.get_lines()]
-    return found[0]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -115,11 +110,11 @@ def test_forest_plots_draw_and_label_the_target(wave, lang):
              ps.t("sv_mu_line", lang, value=f"{league.attrs['mu']:.1f}"), league.attrs["mu"])]
     for fig, mean_label, mean in figs:
         ax = fig.axes[0]
-        tl = _line(ax, label)
+        tl = line_labelled(ax, label)
         assert list(tl.get_xdata()) == [90.0, 90.0]
         lo, hi = ax.get_xlim()
         assert lo < 90.0 < hi  # the line is inside the view
-        assert list(_line(ax, mean_label).get_xdata()) == pytest.approx([mean, mean])
+        assert list(line_labelled(ax, mean_label).get_xdata()) == pytest.approx([mean, mean])
         legend = [x.get_text() for x in ax.get_legend().get_texts()]
         assert label in legend and mean_label in legend
         # the legend is outside the axes, so its labels never sit on the intervals

@@ -351,21 +351,27 @@ def read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
         close(src)
 
 
-def snapshot_digest(small: dict, keys: dict[str, str]):
+def parquet_bytes(table) -> bytes:
+    """``table`` as the Parquet file a snapshot stores, in memory (one row group)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.combine_chunks(), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def snapshot_digest(small: dict[str, bytes], keys: dict[str, str]):
     """The hash that names a snapshot folder: the small tables' content and the large
     tables' fingerprints. Tables are hashed as Parquet bytes, not Arrow IPC: IPC carries
     whatever memory lies under a null (the driver does not zero a null double's slot), so
     equal rows hashed unequal and one source got a new snapshot per read; Parquet writes
-    only the values."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    only the values. ``small``: each table's :func:`parquet_bytes`, the very bytes the
+    snapshot writes (the tables are serialised once)."""
     digest = hashlib.sha256()
     for name in sorted(small):
         digest.update(name.encode())
-        sink = pa.BufferOutputStream()
-        pq.write_table(small[name].combine_chunks(), sink)
-        digest.update(sink.getvalue().to_pybytes())
+        digest.update(small[name])
     digest.update(json.dumps(keys, sort_keys=True).encode())
     return digest
 
@@ -408,13 +414,14 @@ def _read_snapshot(src: DatabaseSource, tables: dict[str, list[str]],
             small[name] = _read_table(src, name, cols, name in keep_extra)
         info["tables"][name] = {"source": source_table, "columns": source_names(src, name)[1]}
         info["timings"][name] = time.perf_counter() - t0
-    digest = snapshot_digest(small, keys)
+    blobs = {name: parquet_bytes(t) for name, t in small.items()}
+    digest = snapshot_digest(blobs, keys)
     folder = root / digest.hexdigest()[:16]
     if not (folder / ".complete").exists():
         tmp = root / f".tmp-{os.getpid()}-{digest.hexdigest()[:8]}"
         tmp.mkdir(parents=True, exist_ok=True)
-        for name, t in small.items():
-            pq.write_table(t, tmp / f"{name}.parquet")
+        for name, blob in blobs.items():
+            (tmp / f"{name}.parquet").write_bytes(blob)
         for name in keys:
             cached = next((p / f"{name}.parquet" for p in root.iterdir()
                            if p.is_dir() and (p / ".complete").exists()
