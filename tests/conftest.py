@@ -2,12 +2,17 @@
 
 Each sample gives three session fixtures, made by :func:`_sample_fixtures`:
 ``<size>_dir`` (the generated CSV tables + truth.json), ``<size>_truth`` (truth.json as a
-dict) and ``<size>_tables`` (``data.load`` of the directory).
+dict) and ``<size>_tables`` (``data.load`` of the directory). The suite runs on two
+pytest-xdist workers (pyproject ``addopts``); a sample is written once per run and the
+workers share it (a file lock; each worker still has its own ``<size>_tables``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,8 +28,16 @@ def _sample_fixtures(size: str, seed: int, what: str):
     def sample_dir(tmp_path_factory) -> Path:
         from lean_analysis.sample import write_sample
 
-        out = tmp_path_factory.mktemp(size)
-        write_sample(out, size=size, seed=seed)
+        base = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            base = base.parent  # the run's folder: its workers write the sample once
+        out, done = base / f"sample-{size}-{seed}", base / f"sample-{size}-{seed}.done"
+        with open(base / f"sample-{size}-{seed}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits, then reads it
+            if not done.exists():
+                shutil.rmtree(out, ignore_errors=True)
+                write_sample(out, size=size, seed=seed)
+                done.touch()
         return out
 
     sample_dir.__doc__ = f"A freshly generated {what} (CSV tables + truth.json)."
@@ -55,9 +68,9 @@ county_dir, county_truth, county_tables = _sample_fixtures(
 PERIOD = "2026-10"  # the small sample's last full month
 
 
-def write_batch(tmp: Path) -> Path:
+def write_batch(tmp: Path, names: list[str] | None = None) -> Path:
     """params/monthly.yaml with absolute notebook and params paths (to run from elsewhere),
-    restricted to the report notebooks that exist."""
+    restricted to the report notebooks that exist (and to ``names``, when given)."""
     import yaml
 
     from lean_analysis import config
@@ -66,7 +79,7 @@ def write_batch(tmp: Path) -> Path:
     entries = []
     for r in doc["reports"]:
         nb = config.PROJECT_ROOT / r.get("notebook", f"notebooks/{r['name']}.ipynb")
-        if nb.exists():
+        if nb.exists() and (names is None or r["name"] in names):
             e = dict(r, notebook=str(nb))
             if r.get("params"):
                 e["params"] = str(config.PROJECT_ROOT / r["params"])

@@ -12,8 +12,8 @@ def test_validate_reads_the_mapped_tables(server, small_tables):
     cases.check_validate(server, small_tables)
 
 
-def test_batch_from_the_database_equals_the_batch_from_files(server, small_batch):
-    cases.check_batch_equals_files(server, small_batch)
+def test_batch_from_the_database_equals_the_batch_from_files(server, small_batch, small_tables):
+    cases.check_batch_equals_files(server, small_batch, small_tables)
 
 
 def test_failures_are_one_clear_line_exit_2_nothing_published(server):
