@@ -9,13 +9,21 @@ workers share it (a file lock; each worker still has its own ``<size>_tables``).
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The checked copies of the tables (lean_analysis.data.checked_copy) of this test process go to
+# a folder of its own, removed at the end, never to the project's data/.cache; the kernels and
+# subprocesses the tests start inherit it.
+os.environ["LEAN_ANALYSIS_LOAD_CACHE"] = tempfile.mkdtemp(prefix="lean-checked-")
+atexit.register(shutil.rmtree, os.environ["LEAN_ANALYSIS_LOAD_CACHE"], True)
 
 SMALL_SEED = 7
 COUNTY_SEED = 20261027  # the default seed, as `make report` uses

@@ -220,6 +220,7 @@ def test_out_of_memory_is_a_clear_error_not_a_data_problem(small_dir, capsys, mo
     an out-of-memory error inside validation was reported as the table being unreadable.)"""
     from lean_analysis.cli import main
 
+    monkeypatch.setenv("LEAN_ANALYSIS_LOAD_CACHE", "off")  # the checks run (no checked copy)
     with pytest.raises(DuckDBMemoryError) as err:
         data.load(small_dir, memory_limit="2MB", threads=2)
     text = str(err.value)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from lean_analysis.data import checked_copy
 from lean_analysis.data.database import is_database_url
 from lean_analysis.data.problems import Problem, ValidationError
 from lean_analysis.data.schemas import SCHEMAS
@@ -74,14 +75,16 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
         from lean_analysis.config import data_dir
 
         source = data_dir()
-    t = open_tables(source, tables, memory_limit=memory_limit,
-                    temp_directory=temp_directory, threads=threads)
+    settings = dict(memory_limit=memory_limit, temp_directory=temp_directory, threads=threads)
+    t = open_tables(source, tables, **settings)
     if validate:
         try:
-            checked = check(t)
+            served = _from_checked_copy(t, tables is None, settings)
+            checked = None if served is True else served or check(t)
         except Exception:
             t.close()
             raise
+    if validate and checked is not None:
         problems = checked.problems
         if t.database:
             problems = name_source_rows(t, problems)
@@ -97,6 +100,33 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
             t.con.execute(f'CREATE TEMP TABLE "_typed_{name}" AS SELECT * FROM "{name}"')
             t.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "_typed_{name}"')
     return t
+
+
+def _from_checked_copy(t: Tables, every: bool, settings: dict):
+    """Serve ``t`` from the checked copy of its source (:mod:`.checked_copy`), making that
+    copy first when there is none and every table of the source passes the checks.
+
+    Returns True when ``t`` is served from the copy; otherwise (copies turned off, an error
+    somewhere in the source) the checks of ``t`` when they were run here (``every``: ``t``
+    holds all the source's tables), else None: then the caller checks ``t``."""
+    base = checked_copy.root()
+    if base is None:
+        return None
+    full = t if every else open_tables(t.source, None, **settings)
+    try:
+        name = checked_copy.key(full)
+        if checked_copy.attach(t, base / name):
+            return True
+        checked = check(full)
+        if any(p.severity == "error" for p in checked.problems):
+            return checked if full is t else None
+        folder = checked_copy.keep(full, checked.problems, checked.n_rows, base, name)
+        if folder is not None and checked_copy.attach(t, folder):
+            return True
+        return checked if full is t else None
+    finally:
+        if full is not t:
+            full.close()
 
 
 def validate(source_or_tables: str | Path | Tables) -> list[Problem]:

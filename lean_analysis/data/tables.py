@@ -88,7 +88,10 @@ class Tables:
     # a database source: its URL without password and what was read (see data.database);
     # ``source`` is then the local snapshot folder the tables were read into
     database: dict | None = field(default=None, repr=False)
+    # the checked copy the views read (see data.checked_copy), None when they read the source
+    checked_copy: Path | None = field(default=None, repr=False)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _fingerprint: str | None = field(default=None, repr=False)
 
     def __contains__(self, name: str) -> bool:
         return name in self.names
@@ -131,7 +134,9 @@ class Tables:
     def fingerprint(self) -> str:
         """A short hash of the input files' bytes (or the database file): names the data a
         report was made from. Each file's path relative to the source folder is hashed too,
-        so renaming or moving a table changes the fingerprint."""
+        so renaming or moving a table changes the fingerprint. Computed once per Tables."""
+        if self._fingerprint is not None:
+            return self._fingerprint
         h = hashlib.sha256()
         files = sorted({p for ps in self.sources.values() for p in ps}) or [self.source]
         for p in files:
@@ -144,7 +149,8 @@ class Tables:
             with open(p, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
-        return h.hexdigest()[:16]
+        self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
 
 
 def connect(memory_limit: str | int | None = None, temp_directory: str | Path | None = None,
