@@ -41,8 +41,8 @@ def test_history_reads_every_period(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert path.name == "history.html" and 'src="data:image/png;base64,' in page
     assert "<th class=\"la-num\">2026-09</th><th class=\"la-num\">2026-10</th>" in page
-    assert "<td>零售户毛利率</td><td>本年累计</td><td class=\"la-num\">11.2%</td>" \
-           "<td class=\"la-num\">11.0%</td><td class=\"la-num\">11.6%</td><td class=\"la-num\"></td>" in page
+    assert "<td>零售户毛利率</td><td>本年累计</td><td class=\"la-num\">11.20%</td>" \
+           "<td class=\"la-num\">11.00%</td><td class=\"la-num\">11.60%</td><td class=\"la-num\"></td>" in page
     assert "<td>销量（箱）</td><td>当月</td>" in page and "<td>满意率</td><td>本期调查</td>" in page
     assert "<td>satisfaction</td><td>本期调查</td>" in page  # basis of the source figure
     assert '<a href="index.html">' in page and "@font-face" in page

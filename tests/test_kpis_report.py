@@ -129,9 +129,9 @@ def test_scorecard_table_within_margin_and_source_words(tmp_path):
                                               "ci_low": 89.2, "ci_high": 90.0}}}
     sc = kpis.scorecard(new_tables, "2026-10", TARGETS, {"03_satisfaction_survey": doc})
     for lang, status, source, actual in (
-            ("zh", "待定（区间含目标）", "满意度调查（2026-09 波次）", "89.6（置信区间 89.2–90.0）"),
+            ("zh", "待定（区间含目标）", "满意度调查（2026-09 波次）", "89.62（置信区间 89.20–90.00）"),
             ("en", "within margin", "satisfaction survey (2026-09 wave)",
-             "89.6 (confidence interval 89.2–90.0)")):
+             "89.62 (confidence interval 89.20–90.00)")):
         table = po.scorecard_table(sc, lang).set_index(po.t("ov_indicator", lang))
         row = table.iloc[1]
         assert row[po.t("ov_status", lang)] == status
@@ -185,7 +185,7 @@ def test_summary_findings_overview(small_tables):
     statuses = {x["status"] for x in f[2:]}
     assert "within_margin" in statuses                      # the satisfaction target
     sat = next(x for x in f if x["status"] == "within_margin")
-    assert "89.6" in sat["text"] and "89.2–90.0" in sat["text"]
+    assert "89.62" in sat["text"] and "89.20–90.00" in sat["text"]  # as the index writes it
     met = card[card["status"] == "met"]
     if len(met):
         assert sum(x["status"] == "met" for x in f) == 1      # the met targets in one line

@@ -228,7 +228,7 @@ def test_index_scorecard_says_basis_interval_and_links_history(tmp_path):
         ("本期调查 2026-10", "95% 区间 88.20–91.00", "within_margin")]
     page = index_pages.render_period_index(period="2026-10", lang="zh", reports=[], scorecard=rows,
                                            meta=[])
-    assert "<td>零售户毛利率</td>\n<td class=\"la-num\">11.6%</td>" in page
+    assert "<td>零售户毛利率</td>\n<td class=\"la-num\">11.60%</td>" in page
     assert '<td class="la-basis">本期调查 2026-10</td>' in page and "<th>口径</th>" in page
     assert '<span class="la-badge la-badge-within_margin">待定（区间含目标）</span>' in page
     table = page[page.index("la-scorecard"):]

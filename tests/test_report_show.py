@@ -67,7 +67,8 @@ def test_format_value_and_metric():
     assert show.format_value(None) == show.MISSING
     assert show.format_value(pd.NaT) == show.MISSING
     assert show.format_value(True, lang="zh") == "是"
-    assert show.format_metric(0.895, "share") == "89.5%"
+    assert show.format_metric(0.895, "share") == "89.50%"  # targets are that close: two decimals
+    assert show.format_metric(0.89456, "share") == "89.46%" and show.figure_number(0.89456, "share") == "89.46%"
     assert show.format_metric(91.234, "index") == "91.23 分"
     assert show.format_metric(91.234, "index", "en") == "91.23 points"
     assert show.format_metric(2.0, "furlongs") == "2.00 furlongs"  # unknown units as written
@@ -130,7 +131,7 @@ def test_figure_parts_value_interval_basis_status():
     card = {"value": 0.8808, "unit": "share", "target": 0.895, "status": "not_met",
             "span": "2026-01 .. 2026-10", "source": "orders"}
     assert show.figure_text("scorecard_key_brand_share", card, "zh") == \
-        "88.1%（本年累计 2026-01 .. 2026-10） · 目标值 89.5% · 未达成"
+        "88.08%（本年累计 2026-01 .. 2026-10） · 目标值 89.50% · 未达成"
     fed = {"value": 1.0, "unit": "share", "target": 1.0, "span": "2026-10",
            "source": "02_brand_cultivation:target_on_shelf_rate"}
     assert show.figure_parts("scorecard_target_on_shelf_rate", fed, "zh")["basis"] == "最近一次检查 2026-10"

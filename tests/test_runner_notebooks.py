@@ -111,3 +111,34 @@ def test_new_product_coverage_one_value_on_every_page(real_run):
     assert "new_product_coverage" not in brand_figs
     index = _html.unescape((folder / "index.html").read_text(encoding="utf-8"))
     assert show.figure_parts("scorecard_new_product_coverage", fig, "zh")["value"] in index
+
+
+def _summary(page: str) -> str:
+    start = page.index('id="summary"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_every_target_figure_reads_the_same_on_every_page(real_run):
+    """Each yearly target's figure is written once, by ``show.figure_number`` (two decimals),
+    on the index, in the overview's summary, and in the summary of the report that feeds it
+    (the survey's satisfaction, the brand report's on-shelf rate): the index once showed
+    11.5% where the overview said 11.46%, the survey 89.6 where the index said 89.62."""
+    import html as _html
+
+    from lean_analysis.report import show
+
+    _, folder = real_run
+    page = {p.stem: _html.unescape(p.read_text(encoding="utf-8")) for p in folder.glob("*.html")}
+    overview = json.loads((folder / "00_monthly_overview.metrics.json").read_text(encoding="utf-8"))
+    checked = 0
+    for name, fig in overview["figures"].items():
+        if not name.startswith("scorecard_") or fig.get("value") is None:
+            continue
+        number = show.figure_number(fig["value"], fig["unit"])
+        assert number in page["index"], (name, number)
+        assert number in _summary(page["00_monthly_overview"]), (name, number)
+        source = str(fig.get("source") or "")
+        if ":" in source:  # fed by another report: its summary says the same
+            assert number in _summary(page[source.split(":")[0]]), (name, number, source)
+        checked += 1
+    assert checked >= 4

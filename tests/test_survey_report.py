@@ -91,7 +91,7 @@ def test_summary_findings_state_the_interval_and_the_first_improvement():
                             None, lang="zh")
     assert 3 <= len(f) <= 5
     assert f[0] == {"status": "within_margin", "text": (
-        "满意度指数 89.6（95% 区间 89.2–90.0，目标 ≥ 90.0，目标在区间内，尚不能判定是否达成）："
+        "满意度指数 89.62（95% 区间 89.20–90.00，目标 ≥ 90.00，目标在区间内，尚不能判定是否达成）："
         "货源供应是首要改进项。")}
     assert "货源供应得分 80.0（95% 区间 78.0–82.0）" in f[1]["text"] and "40%" in f[1]["text"]
     # the complaint theme counts complaints only: 2 supply complaints, ordering praise apart

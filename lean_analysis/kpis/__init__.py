@@ -46,7 +46,7 @@ from lean_analysis.kpis.customers import (
     repurchase_rate,
     sell_through,
 )
-from lean_analysis.kpis.figures import figures, target_figure
+from lean_analysis.kpis.figures import fed_figure, figures, target_figure
 from lean_analysis.kpis.months import covered_months, is_covered, span_months, window_covered
 from lean_analysis.kpis.overview import (
     headline,
@@ -74,4 +74,4 @@ from lean_analysis.kpis.scorecard import (
     scorecard,
 )
 
-__all__ = ["PeriodNotCovered", "STATUS_MET", "STATUS_NOT_MET", "STATUS_NOT_MEASURED", "STATUS_WITHIN_MARGIN", "DEFAULT_SOURCES", "covered_months", "is_covered", "span_months", "monthly_sales", "sales", "sales_value", "value_per_case", "key_brand_share", "retailer_margin", "active_customers", "coverage", "sell_through", "order_fill_rate", "order_at_cap_share", "repurchase_rate", "stock_out_rate", "demand_fill_rate", "new_product_coverage", "manager_scores", "headline", "monthly_indicators", "product_indicators", "scorecard", "convert_unit", "SCORECARD_COLUMNS", "SCORECARD_REASONS", "window_covered", "figures", "target_figure"]
+__all__ = ["PeriodNotCovered", "STATUS_MET", "STATUS_NOT_MET", "STATUS_NOT_MEASURED", "STATUS_WITHIN_MARGIN", "DEFAULT_SOURCES", "covered_months", "is_covered", "span_months", "monthly_sales", "sales", "sales_value", "value_per_case", "key_brand_share", "retailer_margin", "active_customers", "coverage", "sell_through", "order_fill_rate", "order_at_cap_share", "repurchase_rate", "stock_out_rate", "demand_fill_rate", "new_product_coverage", "manager_scores", "headline", "monthly_indicators", "product_indicators", "scorecard", "convert_unit", "SCORECARD_COLUMNS", "SCORECARD_REASONS", "window_covered", "figures", "target_figure", "fed_figure"]

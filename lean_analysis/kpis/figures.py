@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from lean_analysis.kpis.scorecard import _COMPUTED, scorecard
+from lean_analysis.kpis.scorecard import _COMPUTED, DEFAULT_SOURCES, scorecard
 from lean_analysis.targets import figure
 
 
@@ -78,6 +78,25 @@ def target_figure(tables, period: str, key: str, goals: Mapping[str, Any], **opt
     if key not in goals:
         raise ValueError(f"target_figure: no target {key!r} in the targets file")
     card = scorecard(tables, period, {key: goals[key]}, {}, sources={}, **options)
+    return scorecard_figures(card)[f"scorecard_{key}"]
+
+
+def fed_figure(tables, period: str, key: str, goals: Mapping[str, Any], report: str,
+               figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``scorecard_<key>`` figure that ``report``'s own ``figures`` (as it is about to
+    publish them) feed, exactly as the overview will publish it from that metrics.json:
+    the same :func:`lean_analysis.kpis.scorecard` row (its source, ``sources[key]``, must be
+    ``report``), so the report's page and the overview show one value in the same words.
+
+    Example (tests): the brand page shows ``scorecard_target_on_shelf_rate`` as the overview
+    of the same run does."""
+    if key not in goals:
+        raise ValueError(f"fed_figure: no target {key!r} in the targets file")
+    src = DEFAULT_SOURCES.get(key)
+    if not src or src["report"] != report:
+        raise ValueError(f"fed_figure: target {key!r} is not fed by report {report!r}")
+    doc = {"period": str(period), "figures": dict(figures)}
+    card = scorecard(tables, period, {key: goals[key]}, {report: doc}, sources={key: src})
     return scorecard_figures(card)[f"scorecard_{key}"]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from lean_analysis import targets
+from lean_analysis.report import show
 from lean_analysis.report.texts import keys as text_keys
 from lean_analysis.report.texts import t
 from lean_analysis.report.theme import PALETTE, STATUS_COLOURS, use_theme
@@ -117,14 +118,13 @@ def source_text(row: Mapping[str, Any], lang: str = "zh") -> str:
 
 
 def format_actual(value: Any, unit: str | None, lang: str = "zh") -> str:
-    """A scorecard value in its unit: shares as percentages, 0–100 scales with one decimal."""
+    """A scorecard value as every page writes the figure (:func:`show.figure_number`: two
+    decimals; shares as percentages), without the unit's name."""
     if _missing(value):
         return t("not_measured", lang)
-    if targets.is_fraction(unit):
-        return f"{float(value) * 100:.2f}%"
     if (unit or "") == "%":
         return f"{float(value):.2f}%"
-    return f"{float(value):,.1f}"
+    return show.figure_number(float(value), unit)
 
 
 # --------------------------------------------------------------------------- cards

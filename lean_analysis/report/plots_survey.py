@@ -159,7 +159,8 @@ def target_text(cmp: Mapping[str, Any], compared: str, target_spec: Mapping[str,
                 level: float, lang: str = "zh") -> str:
     """Which figure the target is compared with, and the comparison in words."""
     share = compared == "satisfied_share"
-    fmt = (lambda x: _pct(x, 1)) if share else (lambda x: "—" if _missing(x) else f"{x:.1f}")
+    def fmt(x):
+        return _fmt_target(x, share)
     unit = str(target_spec.get("unit", ""))
     tv = target_spec.get("value")
     target_raw = f"{tv:g}" + ("%" if unit in ("%",) else "") if tv is not None else "—"
@@ -228,6 +229,9 @@ def headline_cards(idx, share, cmp: Mapping[str, Any], compared: str, level: flo
                                           ("satisfied_share", share, "percent", True, "satisfied")):
         lo = _pct(est.ci_low, 1) if is_share else f"{est.ci_low:.1f}"
         hi = _pct(est.ci_high, 1) if is_share else f"{est.ci_high:.1f}"
+        if key == compared:  # the target's figure: as every page writes it
+            lo, hi = _fmt_target(est.ci_low, is_share), _fmt_target(est.ci_high, is_share)
+            fmt = "percent2" if is_share else ",.2f"
         card: dict[str, Any] = {"label": t(key, lang), "value": est.estimate, "format": fmt,
                                 "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"
                                         f" · {n_text(est.n, base, lang)}"}
@@ -637,6 +641,14 @@ def _fmt_est(x: float, share: bool) -> str:
     return _pct(x, 1) if share else ("—" if _missing(x) else f"{x:.1f}")
 
 
+def _fmt_target(x: float, share: bool) -> str:
+    """The figure compared with the yearly target (and its interval and target) as the index,
+    the overview and the history page write it (:func:`show.figure_number`: two decimals)."""
+    from lean_analysis.report import show
+
+    return "—" if _missing(x) else show.figure_number(float(x), "share" if share else "score")
+
+
 def summary_findings(idx, share, cmp: Mapping[str, Any], compared: str, level: float,
                      ipa: pd.DataFrame, dims: pd.DataFrame, themes: pd.DataFrame,
                      changes: pd.DataFrame | None = None,
@@ -657,10 +669,10 @@ def summary_findings(idx, share, cmp: Mapping[str, Any], compared: str, level: f
             if first is not None else t("sv_find_todo_none", lang))
     sym = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
     out = [{"status": str(cmp["status"]), "text": t(
-        "sv_find_target", lang, figure=t(compared, lang), actual=_fmt_est(cmp["actual"], is_share),
-        level=lv, low=_fmt_est(cmp["ci_low"], is_share), high=_fmt_est(cmp["ci_high"], is_share),
+        "sv_find_target", lang, figure=t(compared, lang), actual=_fmt_target(cmp["actual"], is_share),
+        level=lv, low=_fmt_target(cmp["ci_low"], is_share), high=_fmt_target(cmp["ci_high"], is_share),
         direction=sym.get(cmp["direction"], cmp["direction"]),
-        target=_fmt_est(cmp["target"], is_share),
+        target=_fmt_target(cmp["target"], is_share),
         where=t(f"sv_find_where_{cmp['interval']}", lang), todo=todo)}]
     est = dims.set_index("variable")
     if first is not None and first["dimension"] in est.index:

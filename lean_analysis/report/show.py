@@ -121,23 +121,33 @@ def unit_text(unit: str, lang: str = "zh") -> str:
 
 
 def format_metric(value: Any, unit: str | None, lang: str = "zh") -> str:
-    """A metrics.json figure as text: fractions (:func:`lean_analysis.targets.is_fraction`:
-    share, fraction, rate, …) as percentages,
-    otherwise the number followed by its unit."""
+    """A metrics.json figure as text, the one rendering of a published figure on every page
+    (index, history, the reports' summaries and scorecards): fractions
+    (:func:`lean_analysis.targets.is_fraction`: share, fraction, rate, …) as percentages
+    with two decimals (``11.46%``), otherwise the number with two decimals followed by its
+    unit (``89.62 分``). Two decimals, because the yearly targets are that close: a key-brand
+    share of 89.46% against 89.50% would read "89.5%, not met" with one."""
     if _is_missing(value):
         return t("not_measured", lang)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if targets.is_fraction(unit):
-            return format_value(value, "percent")
+            return format_value(value, "percent2")
         text = format_value(value, None if isinstance(value, numbers.Integral) else ",.2f")
         return f"{text} {unit_text(unit, lang)}" if unit else text
     return format_value(value, lang=lang)
 
 
+def figure_number(v: Any, unit: str | None) -> str:
+    """A figure's number as :func:`format_metric` writes it, without the unit's name
+    (``89.62``, ``11.46%``): for cards and tables that give the unit elsewhere."""
+    return t("not_measured") if _is_missing(v) else _number(v, unit)
+
+
 def _number(v: Any, unit: str | None) -> str:
-    """A number in ``unit`` without the unit's name (fractions as percentages)."""
+    """A number in ``unit`` without the unit's name (fractions as percentages), with the
+    decimals of :func:`format_metric`."""
     if targets.is_fraction(unit):
-        return format_value(v, "percent")
+        return format_value(v, "percent2")
     return format_value(v, None if isinstance(v, numbers.Integral) else ",.2f")
 
 
