@@ -174,7 +174,7 @@ def test_header_folds_the_parameters_under_labels():
     assert "c0ffee" not in line and "data/x" not in line
     assert '<details class="la-params">' in head and "open" not in head[head.index("<details"):][:40]
     assert "本次运行的参数（6 项）" in head
-    for shown in ("<tr><th>预测步长（月）</th><td>1</td></tr>", "<tr><th>模型</th><td>ets、theta</td></tr>",
+    for shown in ("<tr><th>预测步长（月）</th><td>1</td></tr>", "<tr><th>模型</th><td>指数平滑（ETS）、Theta 法</td></tr>",
                   "<tr><th>春节调整</th><td>是</td></tr>", "<tr><th>计算引擎</th><td>—</td></tr>",
                   "<tr><th><code>threshold_tier</code></th><td><code>15</code></td></tr>",
                   "<tr><th>代码版本</th><td>c0ffee</td></tr>"):
@@ -182,7 +182,32 @@ def test_header_folds_the_parameters_under_labels():
     assert "festival_adjust" not in page and '["ets"' not in page
     en = rhtml.render_report(_notebook(), title="t", period="2026-10", lang="en", embed_font=False,
                              parameters={"models": ["ets", "theta"]})
-    assert "<tr><th>models</th><td>ets, theta</td></tr>" in en
+    assert "<tr><th>models</th><td>ETS, Theta</td></tr>" in en
+
+
+def test_every_shipped_parameter_and_identifier_value_is_shown_in_words():
+    """The header of every shipped report names each parameter by its label, and each
+    identifier among the default values (``tier_band``, ``conformal``, ``product_id``) in
+    words: a reviewer reads 分层变量 市场类型、档位段, not ``strata: ["area", "tier_band"]``."""
+    import re
+
+    import papermill
+
+    from lean_analysis import config
+    from lean_analysis.report.texts import keys
+
+    known = set(keys())
+    missing = []
+    for nb in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")):
+        for name, p in papermill.inspect_notebook(str(nb)).items():
+            if name == "output_dir":  # set by the runner, never shown
+                continue
+            if f"param_{name}" not in known:
+                missing.append(f"{nb.stem}: param_{name}")
+            for v in re.findall(r'"([a-z][a-z_]*)"', str(p["default"])):
+                if f"pv_{v}" not in known and name not in ("lang",):
+                    missing.append(f"{nb.stem}: {name} = {v} (pv_{v})")
+    assert missing == []
 
 
 def test_summary_is_moved_under_the_header_and_tables_link_the_workbook():

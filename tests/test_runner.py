@@ -143,7 +143,7 @@ def test_metrics_index_and_manifest(good_run, small_dir, small_tables):
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert index.count('<span class="la-badge la-badge-ok">完成</span>') == 2
     assert '<a href="fx_table.html">测试表格</a>' in index
-    assert f"<td>重点品牌销售比重</td>\n<td class=\"la-num\">{share * 100:.1f}%</td>" in index
+    assert f"<td>重点品牌销售比重</td>\n<td class=\"la-num\">{share * 100:.2f}%</td>" in index
     # an unlabeled target is named by its key, not by the internal figure name
     assert "<td>satisfaction</td>" in index and "scorecard_satisfaction" not in index
     assert "未测量" in index

@@ -244,10 +244,18 @@ def _param_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _value_label(value: str, lang: str, known: set[str]) -> str:
+    """An identifier among the parameter values (``tier_band``, ``conformal``) in words: the
+    text ``pv_<value>`` in ``lang``, else the value as written (paths, periods, ids)."""
+    key = f"pv_{value}"
+    return t(key, lang) if key in known else value
+
+
 def parameter_rows(parameters: dict[str, Any] | None, lang: str) -> list[tuple[str, str, bool]]:
     """The header's parameters as (label, value text, labelled): the label is the text
     ``param_<name>`` in ``lang``, else the parameter's name (``labelled`` False); values are
-    read as a person writes them (lists joined, booleans yes/no, empty as —)."""
+    read as a person writes them (lists joined, booleans yes/no, empty as —, identifiers in
+    words through the texts ``pv_<value>``)."""
     from lean_analysis.report.texts import keys
 
     known = set(keys())
@@ -261,8 +269,11 @@ def parameter_rows(parameters: dict[str, Any] | None, lang: str) -> list[tuple[s
             text = t("show_yes" if value else "show_no", lang)
         elif value in ("", None, [], {}):
             text = "—"
+        elif isinstance(value, str):
+            text = _value_label(value, lang, known)
         elif isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
-            text = ("、" if lang == "zh" else ", ").join(str(v) for v in value)
+            text = ("、" if lang == "zh" else ", ").join(
+                _value_label(v, lang, known) if isinstance(v, str) else str(v) for v in value)
         else:
             text = _param_text(value)
         rows.append((t(key, lang), text, True))
