@@ -393,3 +393,62 @@ def test_an_upper_model_that_needs_a_longer_history_falls_back_to_the_bottom_mod
     assert "需要更长的历史" in pr.note_text(rc, "zh")
     assert direct.table.attrs["upper_fallback"] is None
     assert "longer history" not in pr.note_text(direct, "en")
+
+
+# --------------------------------------------------------------------------- one table per level
+def test_sums_and_reconciliations_are_compared_on_the_same_points(small, small_result):
+    """``rc.scope(bt)`` holds the hierarchy's members at the scored windows only, so each
+    model's sums ranked there (compare_levels) and the reconciliations are on one set of
+    points: the sums of the reconciled model (naive) by the aggregate path equal the
+    reconciliation's own bottom-up, level by level; each level's choice is the lowest MASE
+    of its options."""
+    series, bt, groups = small
+    rc = small_result
+    sc = rc.scope(bt)
+    windows = set(pd.to_datetime(pd.Series(rc.table.attrs["windows"])))
+    assert set(pd.to_datetime(sc["cutoff"])) == windows and len(windows) < bt["cutoff"].nunique()
+    bottom = rc.hierarchy.nodes
+    assert set(sc["unique_id"]) == set(bottom.loc[bottom["level"] == "product_id", "unique_id"])
+    sums = forecast.compare_levels(sc, series, groups, ["brand", "price_class", "total"], bottom=["product_id"])
+    comb = forecast.combine_levels(sums, rc)
+    assert comb["level"].tolist() == ["total", "price_class", "brand", "product_id"]
+    for lv in ("total", "price_class", "brand"):
+        agg, s_agg = forecast.aggregate(sc, series, groups, lv)
+        naive = forecast.evaluate(agg[agg["model"] == "naive"], train=s_agg, by=["model"])
+        row = comb.set_index("level").loc[lv]
+        assert naive["mase"].iloc[0] == pytest.approx(row["mase_bottom_up"], rel=1e-9), lv
+    for r in comb.to_dict("records"):
+        options = {"sum": r["mase_best"], **{m: r[f"mase_{m}"] for m in ("bottom_up", "mint_shrink", "erm")}}
+        assert r["mase_choice"] == pytest.approx(min(options.values()))
+        assert r["mase_best"] <= r["mase_bottom_up"] + 1e-12  # the best model's sums: naive's included
+
+
+def _combined():
+    tab = pd.DataFrame({
+        "level": ["total", "product_id"], "n_series": [1, 3], "n_windows": [9, 9],
+        "best_model": ["arima", "ensemble"], "mase_best": [0.22, 0.48], "accuracy_best": [0.97, 0.93],
+        "baseline_mase": [0.39, 0.74],
+        "mase_bottom_up": [0.32, 0.48], "accuracy_bottom_up": [0.96, 0.93],
+        "mase_mint_shrink": [0.26, 0.49], "accuracy_mint_shrink": [0.97, 0.93],
+        "mase_erm": [0.21, 1.2], "accuracy_erm": [0.98, 0.9],
+        "choice": ["erm", "sum"], "mase_choice": [0.21, 0.48], "accuracy_choice": [0.98, 0.93]})
+    tab.attrs = {"overall": "mint_shrink", "model": "ensemble", "methods": ["bottom_up", "mint_shrink", "erm"],
+                 "overall_mase_geomean": {"bottom_up": 0.39, "mint_shrink": 0.35, "erm": 0.5}}
+    return tab
+
+
+def test_combined_display_and_text_in_both_languages():
+    d, fmts = pr.combined_display(_combined(), "en")
+    assert d.columns.tolist() == [
+        "level", "series", "best model (sums of its specification forecasts)", "MASE · best model",
+        "MASE · ensemble, bottom-up", "MASE · ensemble, MinTrace (shrinkage)", "MASE · ensemble, ERM",
+        "recommended at this level", "MASE (recommended)", "weighted accuracy (recommended)",
+        "seasonal naive MASE"]
+    assert d["recommended at this level"].tolist() == ["ensemble, ERM", "ensemble"]
+    en = pr.combined_text(_combined(), "en")
+    assert en.startswith("County total: ensemble, ERM is recommended, MASE 0.210 (sums of ARIMA")
+    assert "seasonal naive 0.390" in en and "use MinTrace (shrinkage) of ensemble at every level" in en
+    # the bottom level's bottom-up is its own forecasts: not listed as another option
+    assert "Specification: ensemble is recommended, MASE 0.480 (ensemble, MinTrace (shrinkage) 0.490" in en
+    zh = pr.combined_text(_combined(), "zh")
+    assert "全县合计：推荐组合预测·经验风险最小化，MASE 0.210（ARIMA" in zh and "季节朴素法 0.390" in zh

@@ -22,6 +22,7 @@ from .manager import manager_frame, with_manager
 from .models import BASELINE, DEFAULT_MODELS, DEFAULT_REFIT, ENSEMBLE_MEMBERS, MODEL_NAMES
 from .predict import predict
 from .reconcile import (
+    combine_levels,
     compare_reconciled,
     hierarchy,
     reconcile,
@@ -42,6 +43,7 @@ __all__ = [
     "backtest",
     "censor_flags",
     "censoring",
+    "combine_levels",
     "compare_reconciled",
     "compare_levels",
     "evaluate",

@@ -91,6 +91,26 @@ class LevelsResult:
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
+    def scope(self, bt: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``bt`` on the points this result scores: the hierarchy's bottom series
+        at the scored windows (``attrs["windows"]``; the first ``min_history`` windows are
+        history only), of the models that forecast every one of those points (a model that
+        cannot fit a member, e.g. seasonal naive on a new product, is left out; the managers
+        too when they skipped one). :func:`lean_analysis.forecast.compare_levels` of this
+        scope ranks each model's bottom-up sums on the same points as the reconciliations
+        (:func:`combine_levels`)."""
+        a = self.table.attrs
+        members = set(self.hierarchy.S.columns.drop("unique_id").str.split("/", n=1).str[-1])
+        windows = pd.to_datetime(pd.Series(a["windows"]))
+        keep = bt["unique_id"].astype(str).isin(members) & pd.to_datetime(bt["cutoff"]).isin(windows)
+        out = bt[keep]
+        # only the models that forecast every member at every scored window and step: their
+        # sums are over exactly the hierarchy's members, as the reconciliations are
+        need = len(members) * out[["cutoff", "step"]].drop_duplicates().shape[0]
+        have = (out[out["forecast"].notna()].drop_duplicates(["model", "unique_id", "cutoff", "step"])
+                .groupby("model").size())
+        return out[out["model"].isin(have[have == need].index)]
+
 
 def _level_cols(lv) -> list[str]:
     if lv is None or lv == "total" or (isinstance(lv, list | tuple) and len(lv) == 0):
@@ -521,6 +541,49 @@ def recommend_levels(scores: pd.DataFrame) -> pd.DataFrame:
     gm = {m: float(np.exp(np.mean(np.log(out[f"mase_{m}"].to_numpy(float))))) for m in methods}
     out.attrs = {**scores.attrs, "overall": min(gm, key=lambda m: (gm[m], methods.index(m))),
                  "overall_mase_geomean": gm}
+    return out
+
+
+def combine_levels(sums: pd.DataFrame, rc: LevelsResult) -> pd.DataFrame:
+    """The per-level choice between each model's bottom-up sums and the reconciliations of
+    the recommended model, all on the same points.
+
+    ``sums``: :func:`lean_analysis.forecast.compare_levels` of ``rc.scope(bt)`` (the best
+    model's sums per level, its ``baseline_mase``, seasonal naive); ``rc``: the result of
+    :func:`reconcile_levels` on ``bt``. One row per level, top first: ``level``,
+    ``n_series``, ``n_windows``, ``best_model`` and ``mase_best`` / ``accuracy_best`` (its
+    sums), ``mase_<method>`` / ``accuracy_<method>`` (each reconciliation),
+    ``baseline_mase``, and the ``choice``: the lowest MASE among these coherent options
+    (``"sum"`` for the best model's sums, else the method; ties go to the sums, the
+    simplest), with ``mase_choice`` and ``accuracy_choice``. Every option is coherent
+    within itself; only one of them used at every level keeps all levels adding up (see
+    ``rc.overall``), which ``attrs["overall"]`` repeats.
+    """
+    table = rc.table
+    methods = list(table.attrs.get("methods", METHODS))
+    by_level = {("_".join(lv) if isinstance(lv, list | tuple) else str(lv)): r
+                for lv, r in zip(sums["level"], sums.to_dict("records"), strict=True)}
+    rows = []
+    for r in table.to_dict("records"):
+        s = by_level.get(str(r["level"]))
+        row = {"level": r["level"], "n_series": int(r["n_series"]), "n_windows": int(r["n_windows"]),
+               "best_model": s["model"] if s else None,
+               "mase_best": float(s["mase"]) if s else np.nan,
+               "accuracy_best": float(s["accuracy_weighted"]) if s else np.nan,
+               "baseline_mase": float(s["baseline_mase"]) if s else np.nan}
+        for m in methods:
+            row[f"mase_{m}"] = r.get(f"mase_{m}", np.nan)
+            row[f"accuracy_{m}"] = r.get(f"accuracy_{m}", np.nan)
+        cand = [(row["mase_best"], 0, "sum")] + [(row[f"mase_{m}"], i + 1, m) for i, m in enumerate(methods)]
+        cand = [c for c in cand if np.isfinite(c[0])]
+        choice = min(cand)[2] if cand else None
+        row["choice"] = choice
+        key = "best" if choice == "sum" else choice
+        row["mase_choice"] = row[f"mase_{key}"] if choice else np.nan
+        row["accuracy_choice"] = row[f"accuracy_{key}"] if choice else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs = {**table.attrs}
     return out
 
 

@@ -120,3 +120,77 @@ def levels_text(table: pd.DataFrame, lang: str = "zh") -> str:
         out.append(t("rc_overall", lang, method=method_label(overall, lang), gm=_num(gm.get(overall)),
                      bu=_num(gm.get("bottom_up"))))
     return ("" if lang == "zh" else " ").join(out)
+
+
+# --------------------------------------------------------------------------- one table
+def choice_label(row: Mapping[str, Any], model: str, bottom: bool, lang: str = "zh") -> str:
+    """A level's recommended option in words: the best model's sums (at the bottom level the
+    model's own forecasts), or a reconciliation of ``model``."""
+    choice = row.get("choice")
+    if not isinstance(choice, str):
+        return "—"
+    if choice == "sum":
+        name = model_label(str(row["best_model"]), lang)
+        return name if bottom else t("rc_choice_sum", lang, model=name)
+    return t("rc_choice_method", lang, model=model_label(model, lang), method=method_label(choice, lang))
+
+
+def combined_display(table: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
+    """The one per-level table of the forecast page (:func:`lean_analysis.forecast.combine_levels`):
+    level, series, the best model's sums and their MASE, the recommended model reconciled by
+    each method, the level's recommendation with its MASE and weighted accuracy, and
+    seasonal naive's MASE; every number on the same points. ``(frame, formats)``."""
+    model = str(table.attrs.get("model", ""))
+    methods = _methods(table)
+    last = len(table) - 1
+    out = pd.DataFrame({
+        t("rc_col_level", lang): [level_label(v, lang) for v in table["level"]],
+        t("rc_col_n_series", lang): table["n_series"].to_numpy(),
+        t("rc_col_best_model", lang): [model_label(m, lang) if isinstance(m, str) else "—"
+                                       for m in table["best_model"]],
+        t("rc_col_mase_best", lang): table["mase_best"].to_numpy(),
+    })
+    fmts: dict[str, Any] = {t("rc_col_n_series", lang): "int", t("rc_col_mase_best", lang): ".3f"}
+    for m in methods:
+        col = t("rc_col_mase_method", lang, method=t("rc_choice_method", lang, model=model_label(model, lang),
+                                                       method=method_label(m, lang)))
+        out[col] = table[f"mase_{m}"].to_numpy()
+        fmts[col] = ".3f"
+    out[t("rc_col_choice", lang)] = [choice_label(r, model, i == last, lang)
+                                     for i, r in enumerate(table.to_dict("records"))]
+    out[t("rc_col_mase_choice", lang)] = table["mase_choice"].to_numpy()
+    out[t("rc_col_accuracy_choice", lang)] = table["accuracy_choice"].to_numpy()
+    out[t("fc_col_baseline_mase", lang)] = table["baseline_mase"].to_numpy()
+    fmts.update({t("rc_col_mase_choice", lang): ".3f", t("rc_col_accuracy_choice", lang): "percent",
+                 t("fc_col_baseline_mase", lang): ".3f"})
+    return out, fmts
+
+
+def combined_text(table: pd.DataFrame, lang: str = "zh") -> str:
+    """One sentence per level on its recommendation and the options it beat (all on the same
+    points), then the one reconciliation that keeps every level adding up (``attrs["overall"]``)."""
+    model = str(table.attrs.get("model", ""))
+    methods = _methods(table)
+    sep = t("rc_list_sep", lang)
+    last = len(table) - 1
+    out = []
+    for i, r in enumerate(table.to_dict("records")):
+        if not isinstance(r.get("choice"), str):
+            continue
+        lv = level_label(r["level"], lang)
+        lv = lv[:1].upper() + lv[1:] if lang == "en" else lv
+        others = []
+        if r["choice"] != "sum" and isinstance(r.get("best_model"), str):
+            others.append(f"{choice_label({**r, 'choice': 'sum'}, model, i == last, lang)} {_num(r['mase_best'])}")
+        others += [f"{t('rc_choice_method', lang, model=model_label(model, lang), method=method_label(m, lang))} "
+                   f"{_num(r[f'mase_{m}'])}" for m in methods
+                   if m != r["choice"] and not (i == last and m == "bottom_up")]  # bottom: its own sums
+        out.append(t("rc_combined_sentence", lang, level=lv, choice=choice_label(r, model, i == last, lang),
+                     mase=_num(r["mase_choice"]), others=sep.join(others), snaive=_num(r["baseline_mase"])))
+    overall = table.attrs.get("overall")
+    gm = table.attrs.get("overall_mase_geomean", {}) or {}
+    if overall:
+        out.append(t("rc_combined_overall", lang, model=model_label(model, lang),
+                     method=method_label(overall, lang), gm=_num(gm.get(overall)),
+                     bu=_num(gm.get("bottom_up"))))
+    return ("" if lang == "zh" else " ").join(out)
