@@ -440,11 +440,10 @@ def _combined():
 def test_combined_display_and_text_in_both_languages():
     d, fmts = pr.combined_display(_combined(), "en")
     assert d.columns.tolist() == [
-        "level", "series", "best model (sums of its specification forecasts)", "MASE · best model",
-        "MASE · ensemble, bottom-up", "MASE · ensemble, MinTrace (shrinkage)", "MASE · ensemble, ERM",
-        "recommended at this level", "MASE (recommended)", "weighted accuracy (recommended)",
-        "seasonal naive MASE"]
-    assert d["recommended at this level"].tolist() == ["ensemble, ERM", "ensemble"]
+        "level", "series", "best model (sums)", "MASE · best model", "MASE · bottom-up",
+        "MASE · MinTrace (shrinkage)", "MASE · ERM", "recommended", "MASE (recommended)",
+        "weighted accuracy", "seasonal naive MASE"]
+    assert d["recommended"].tolist() == ["ensemble, ERM", "ensemble"]
     en = pr.combined_text(_combined(), "en")
     assert en.startswith("County total: ensemble, ERM is recommended, MASE 0.210 (sums of ARIMA")
     assert "seasonal naive 0.390" in en and "use MinTrace (shrinkage) of ensemble at every level" in en

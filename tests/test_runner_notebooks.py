@@ -142,3 +142,27 @@ def test_every_target_figure_reads_the_same_on_every_page(real_run):
             assert number in _summary(page[source.split(":")[0]]), (name, number, source)
         checked += 1
     assert checked >= 4
+
+
+def _visible_text(page: str) -> str:
+    import html as _html
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r'<img\b[^>]*>', " ", page)  # embedded pictures (base64)
+    return _html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+INTERNAL = re.compile(r"metrics\.json|jieba|\b\d\d_[a-z_]+:[a-z_]+|\bNaN\b|\bnan\b|\bNone\b|\{[a-z_]+\}")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pages_speak_words_not_internal_names(small_batch, lang):
+    """What a reviewer reads has no internal names (``03_satisfaction_survey:satisfaction_index``,
+    metrics.json, jieba), no unformatted values (NaN, None, a ``{placeholder}``), and in
+    Chinese no "pp" for 个百分点."""
+    _, folder = small_batch(lang)
+    for p in sorted(folder.glob("*.html")):
+        text = _visible_text(p.read_text(encoding="utf-8"))
+        found = sorted(set(INTERNAL.findall(text)))
+        assert found == [], (p.name, found)
+        assert lang == "en" or not re.search(r"\d\s*pp\b", text), p.name

@@ -152,8 +152,7 @@ def combined_display(table: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFram
     })
     fmts: dict[str, Any] = {t("rc_col_n_series", lang): "int", t("rc_col_mase_best", lang): ".3f"}
     for m in methods:
-        col = t("rc_col_mase_method", lang, method=t("rc_choice_method", lang, model=model_label(model, lang),
-                                                       method=method_label(m, lang)))
+        col = t("rc_col_mase_method", lang, method=method_label(m, lang))  # of the recommended model
         out[col] = table[f"mase_{m}"].to_numpy()
         fmts[col] = ".3f"
     out[t("rc_col_choice", lang)] = [choice_label(r, model, i == last, lang)
