@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, dict[str, int]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        for folder in args.folders:
+        for folder in (f.resolve() for f in args.folders):  # a file URI needs an absolute path
             seen = counts.setdefault(str(folder), {})
             for path in pages_of(folder):
                 name = path.stem if path.parent == folder else f"outputs/{path.stem}"

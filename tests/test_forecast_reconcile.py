@@ -443,11 +443,11 @@ def test_combined_display_and_text_in_both_languages():
         "level", "series", "best model (sums)", "MASE · best model", "MASE · bottom-up",
         "MASE · MinTrace (shrinkage)", "MASE · ERM", "recommended", "MASE (recommended)",
         "weighted accuracy", "seasonal naive MASE"]
-    assert d["recommended"].tolist() == ["ensemble, ERM", "ensemble"]
+    assert d["recommended"].tolist() == ["ERM of ensemble", "ensemble"]
     en = pr.combined_text(_combined(), "en")
-    assert en.startswith("County total: ensemble, ERM is recommended, MASE 0.210 (sums of ARIMA")
+    assert en.startswith("County total: ERM of ensemble is recommended, MASE 0.210 (sums of ARIMA")
     assert "seasonal naive 0.390" in en and "use MinTrace (shrinkage) of ensemble at every level" in en
     # the bottom level's bottom-up is its own forecasts: not listed as another option
-    assert "Specification: ensemble is recommended, MASE 0.480 (ensemble, MinTrace (shrinkage) 0.490" in en
+    assert "Specification: ensemble is recommended, MASE 0.480 (MinTrace (shrinkage) of ensemble 0.490" in en
     zh = pr.combined_text(_combined(), "zh")
     assert "全县合计：推荐组合预测·经验风险最小化，MASE 0.210（ARIMA" in zh and "季节朴素法 0.390" in zh
