@@ -51,10 +51,22 @@ def _pct(v: Any, digits: int = 0, signed: bool = False) -> str:
     return f"{float(v) * 100:{'+' if signed else ''}.{digits}f}%"
 
 
+def _rate(v: Any) -> str:
+    """A published share (the on-shelf rate, the checked share) as every page writes a
+    figure: :func:`show.figure_number`, two decimals."""
+    return "—" if _missing(v) else show.figure_number(float(v), "share")
+
+
 def _p(v: Any) -> str:
     if _missing(v):
         return "—"
     return "< 0.001" if float(v) < 0.001 else f"{float(v):.3f}"
+
+
+def _p_rel(v: Any) -> str:
+    """A p value for "p {p}" in a sentence: ``= 0.110`` or ``< 0.001`` (never "p = < 0.001")."""
+    p = _p(v)
+    return p if p.startswith(("<", "—")) else f"= {p}"
 
 
 def _date(v: Any) -> str:
@@ -358,12 +370,12 @@ def event_study_plot(es: pd.DataFrame, lang: str = "zh"):
 def event_note(pretrend_p: float, alpha: float, lang: str = "zh") -> tuple[str, str | None]:
     """The event-study note and, when :func:`lean_analysis.targets.pretrend_warning` flags
     the pre-trend test (rejects at 10 % or not available), a warning."""
-    note = t("br_event_note", lang, level=level_text(alpha), p=_p(pretrend_p))
+    note = t("br_event_note", lang, level=level_text(alpha), p=_p_rel(pretrend_p))
     flag = pretrend_warning(pretrend_p)
     if flag == "not_available":
         return note, t("br_event_pretrend_na", lang)
     if flag == "rejected":
-        return note, t("br_event_pretrend_warn", lang, p=_p(pretrend_p))
+        return note, t("br_event_pretrend_warn", lang, p=_p_rel(pretrend_p))
     return note, None
 
 
@@ -453,18 +465,18 @@ def shelf_display(ev, lang: str = "zh") -> tuple[pd.DataFrame, dict]:
 
 def shelf_cards(ev, lang: str = "zh") -> list[dict]:
     return [
-        {"label": t("br_on_shelf_card", lang), "value": ev.on_shelf_rate, "format": "percent",
+        {"label": t("br_on_shelf_card", lang), "value": ev.on_shelf_rate, "format": "percent2",
          "target": ev.on_shelf_target, "status": ev.on_shelf_status,
          "note": f"{ev.n_on_shelf} / {ev.n_checked}"},
-        {"label": t("br_checked_card", lang), "value": ev.checked_share, "format": "percent",
+        {"label": t("br_checked_card", lang), "value": ev.checked_share, "format": "percent2",
          "note": f"{ev.n_checked} / {len(ev.targets)}"},
     ]
 
 
 def shelf_text(ev, lang: str = "zh") -> str:
     """One sentence: the on-shelf rate among the checked targets and how many were checked."""
-    return t("br_shelf_text", lang, rate=_pct(ev.on_shelf_rate), n_on=ev.n_on_shelf, n_checked=ev.n_checked,
-             n=len(ev.targets), checked=_pct(ev.checked_share), as_of=_date(ev.as_of))
+    return t("br_shelf_text", lang, rate=_rate(ev.on_shelf_rate), n_on=ev.n_on_shelf, n_checked=ev.n_checked,
+             n=len(ev.targets), checked=_rate(ev.checked_share), as_of=_date(ev.as_of))
 
 
 def year_coverage_text(fig: dict, lang: str = "zh") -> str:
@@ -535,14 +547,14 @@ def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
     lo, hi, est = float(row["ci_low"]), float(row["ci_high"]), float(row["estimate"])
     args = dict(name=ev.name, item=item_label(ev, lang), est=_num(abs(est) if lo > 0 or hi < 0 else est),
                 lift=_pct(row["lift"]), lo=_num(lo), hi=_num(hi), level=level_text(alpha),
-                p=_p(row["p_value"]))
+                p=_p_rel(row["p_value"]))
     text = t(f"br_conc_{verdict(ev.effect.method, lo, hi, row['p_value'], alpha)}", lang, **args)
     if ev.effect.method == "synth":
         detail = ev.effect.detail
         n_pl = getattr(detail, "n_interval_placebos", 0)
         text += " " + t("br_conc_synth_caveat", lang, n=len(ev.targets), n_placebos=n_pl)
     else:
-        text += " " + t("br_conc_did_caveat", lang, n_c=int(row["n_control"]), p=_p(row["p_value"]))
+        text += " " + t("br_conc_did_caveat", lang, n_c=int(row["n_control"]), p=_p_rel(row["p_value"]))
         _, warn = event_note(row["pretrend_p"], alpha, lang)
         if warn:
             text += " " + warn
@@ -551,7 +563,7 @@ def conclusion_text(ev, alpha: float, lang: str = "zh") -> str:
         text += " " + t(f"br_conc_secondary_{key}", lang, est=_num(r2["estimate"]), lo=_num(r2["ci_low"]),
                         hi=_num(r2["ci_high"]), level=level_text(alpha), lift=_pct(r2["lift"]))
     if ev.shelf is not None and len(ev.targets):
-        text += " " + t("br_conc_shelf", lang, rate=_pct(ev.on_shelf_rate), n_on=ev.n_on_shelf,
+        text += " " + t("br_conc_shelf", lang, rate=_rate(ev.on_shelf_rate), n_on=ev.n_on_shelf,
                         n_checked=ev.n_checked, n=len(ev.targets),
                         status=t("br_shelf_met" if ev.on_shelf_status == "met" else "br_shelf_not_met",
                                  lang))
@@ -588,7 +600,7 @@ def summary_findings(evals: Sequence, new_products: pd.DataFrame | None, alpha: 
         need = pw.get("required_targets")
         args = dict(pid=ev.programme_id, name=ev.name, item=item_label(ev, lang),
                     est=_num(row["estimate"]), lo=_num(row["ci_low"]), hi=_num(row["ci_high"]),
-                    level=lvl, lift=_pct(row["lift"], signed=True), p=_p(row["p_value"]),
+                    level=lvl, lift=_pct(row["lift"], signed=True), p=_p_rel(row["p_value"]),
                     mde=_num(pw.get("mde")), power=_pct(pw.get("power")),
                     lift_next=_pct(pw.get("lift")),
                     need=need if need is not None else t("br_power_unreachable", lang))
@@ -602,14 +614,14 @@ def summary_findings(evals: Sequence, new_products: pd.DataFrame | None, alpha: 
             st = target_status(ev.on_shelf_rate, on_shelf_target, ">=")
             gap = "" if st != "not_met" else t("br_sum_shelf_gap", lang,
                                                pts=_points(on_shelf_target - ev.on_shelf_rate, lang))
-            out.append({"text": t("br_sum_shelf", lang, pid=ev.programme_id, rate=_pct(ev.on_shelf_rate),
+            out.append({"text": t("br_sum_shelf", lang, pid=ev.programme_id, rate=_rate(ev.on_shelf_rate),
                                   n_on=ev.n_on_shelf, n_checked=ev.n_checked, n=len(ev.targets),
-                                  target=_pct(on_shelf_target), gap=gap), "status": st})
+                                  target=_rate(on_shelf_target), gap=gap), "status": st})
     if new_products is not None and len(new_products):
         cov = float(new_products["coverage"].mean())
         shelf = float(new_products["on_shelf_rate"].mean())
         st = target_status(min(cov, shelf), min(coverage_target, on_shelf_target), ">=")
         n_bad = int((~new_products["coverage_met"].astype(bool) | ~new_products["on_shelf_met"].astype(bool)).sum())
-        out.append({"text": t("br_sum_new_products", lang, n=len(new_products), cov=_pct(cov), shelf=_pct(shelf),
+        out.append({"text": t("br_sum_new_products", lang, n=len(new_products), cov=_rate(cov), shelf=_rate(shelf),
                               n_bad=n_bad), "status": st})
     return out
