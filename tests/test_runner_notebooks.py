@@ -142,6 +142,14 @@ def test_every_target_figure_reads_the_same_on_every_page(real_run):
             assert number in _summary(page[source.split(":")[0]]), (name, number, source)
         checked += 1
     assert checked >= 4
+    # the on-shelf rate is a rate among the checked: how many were checked stands beside it,
+    # as the brand report counted them
+    shelf = overview["figures"]["scorecard_target_on_shelf_rate"]
+    brand = json.loads((folder / "02_brand_cultivation.metrics.json").read_text(encoding="utf-8"))
+    src = brand["figures"]["target_on_shelf_rate"]
+    assert (shelf["n_checked"], shelf["n_targets"]) == (src["n_checked"], src["n_targets"])
+    words = f"已检查 {src['n_checked']}/{src['n_targets']} 户"
+    assert words in page["index"] and words in page["00_monthly_overview"]
 
 
 def _visible_text(page: str) -> str:

@@ -34,7 +34,9 @@ def scorecard_figures(sc: pd.DataFrame) -> dict[str, dict[str, Any]]:
             reason=str(r["reason"]), note=str(r["note"]), order=i,
             **({"ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
                if not (_missing(r.get("ci_low")) or _missing(r.get("ci_high"))) else {}),
-            **({"source_wave": str(r["source_wave"])} if r.get("source_wave") else {}))
+            **({"source_wave": str(r["source_wave"])} if r.get("source_wave") else {}),
+            **({"n_checked": int(r["n_checked"]), "n_targets": int(r["n_base"])}
+               if not (_missing(r.get("n_checked")) or _missing(r.get("n_base"))) else {}))
     return out
 
 

@@ -46,7 +46,7 @@ _COMPUTED = {
 }
 SCORECARD_COLUMNS = ["indicator", "label_zh", "label_en", "target", "unit", "direction", "actual",
                      "status", "span", "source", "definition", "reason", "note", "ci_low",
-                     "ci_high", "source_wave"]
+                     "ci_high", "source_wave", "n_checked", "n_base"]
 # Codes in the scorecard's ``reason`` column (";"-separated), explained in ``note``.
 SCORECARD_REASONS = ("no_metrics", "other_period", "no_figure", "no_source", "no_new_product",
                      "no_base", "products_left_out", "not_covered", "targets_year")
@@ -65,23 +65,25 @@ def _external_figure(key: str, src: Mapping[str, str], other_metrics, p: pd.Peri
     none = (math.nan, math.nan)
     if not doc:
         return (math.nan, None, "", str(p), source,
-                ("no_metrics", f"no metrics of report {report} for {p}"), none, "")
+                ("no_metrics", f"no metrics of report {report} for {p}"), none, "", None)
     wave = str(doc.get("wave") or "")
     if str(doc.get("period")) != str(p):
         return (math.nan, None, "", str(p), source,
                 ("other_period", f"metrics of report {report} are for {doc.get('period')}, not {p}"),
-                none, wave)
+                none, wave, None)
     fig = (doc.get("figures") or {}).get(figure)
     if not isinstance(fig, Mapping) or fig.get("value") is None:
         return (math.nan, None, "", str(p), source,
-                ("no_figure", f"report {report} has no figure {figure}"), none, wave)
+                ("no_figure", f"report {report} has no figure {figure}"), none, wave, None)
 
     def end(k):
         v = fig.get(k)
         return math.nan if v is None else float(v)
 
+    checked = ((int(fig["n_checked"]), int(fig["n_targets"]))
+               if fig.get("n_checked") is not None and fig.get("n_targets") is not None else None)
     return (float(fig["value"]), fig.get("unit"), str(fig.get("definition", "")),
-            str(fig.get("span", p)), source, ("", ""), (end("ci_low"), end("ci_high")), wave)
+            str(fig.get("span", p)), source, ("", ""), (end("ci_low"), end("ci_high")), wave, checked)
 
 
 def _computed_figure(tables: Tables, key: str, p: pd.Period, basis: str, margin_weighting: str,
@@ -175,9 +177,9 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
         tgt = _targets_core.Target.from_spec(key, spec)
         unit, direction, target = tgt.unit, tgt.direction, tgt.value
         actual, a_unit, definition, note, span = math.nan, "share", "", ("", ""), ytd_span
-        ci, wave = (math.nan, math.nan), ""
+        ci, wave, checked = (math.nan, math.nan), "", None
         if key in srcs:
-            actual, a_unit, definition, span, source, note, ci, wave = _external_figure(
+            actual, a_unit, definition, span, source, note, ci, wave, checked = _external_figure(
                 key, srcs[key], other_metrics, p)
             if a_unit is None:
                 a_unit = unit
@@ -205,5 +207,7 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
             "reason": ";".join(c for c, _ in (note, note_all) if c),
             "note": "; ".join(x for _, x in (note, note_all) if x),
             "ci_low": ci[0], "ci_high": ci[1], "source_wave": wave,
+            # a rate among the checked (the on-shelf rate): how many were checked, of how many
+            "n_checked": checked[0] if checked else None, "n_base": checked[1] if checked else None,
         })
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)

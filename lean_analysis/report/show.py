@@ -210,10 +210,15 @@ def figure_parts(name: str, fig: Mapping[str, Any], lang: str = "zh",
             status = targets.status(value, float(target), fig.get("direction", ">="), ci)
         except (TypeError, ValueError):
             status = None
+    basis = basis_text(figure_basis(name, fig, report), lang, span)
+    if fig.get("n_checked") is not None and fig.get("n_targets") is not None:
+        # a rate among the checked: how many were, beside it (the on-shelf rate)
+        checked = t("checked_of", lang, n=int(fig["n_checked"]), m=int(fig["n_targets"]))
+        basis = f"{basis} · {checked}" if basis else checked
     return {
         "value": format_metric(value, unit, lang),
         "interval": interval,
-        "basis": basis_text(figure_basis(name, fig, report), lang, span),
+        "basis": basis,
         "target": "" if target is None else format_metric(target, unit, lang),
         "status": status,
         "status_text": t(status, lang) if status else "",
