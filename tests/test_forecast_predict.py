@@ -3,23 +3,12 @@ backtest's last window."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
+from forecast_panels import panel
 
 from lean_analysis import data, forecast
 from lean_analysis.forecast.panel import weeks_in_month
-
-
-def panel(n=(40, 40, 21), seed=3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    parts = []
-    for i, k in enumerate(n):
-        t = np.arange(k)
-        ds = pd.date_range(end="2024-04-01", periods=k, freq="MS")
-        y = 50 + 10 * i + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, k)
-        parts.append(pd.DataFrame({"unique_id": f"p{i}", "ds": ds, "y": y * weeks_in_month(ds) / 4}))
-    return pd.concat(parts, ignore_index=True)
 
 
 def test_prepare_resolves_models_once_for_both():

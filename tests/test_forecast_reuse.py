@@ -10,24 +10,18 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from forecast_panels import panel as _panel
 from statsforecast.models import AutoETS
 
 from lean_analysis import data, forecast
 from lean_analysis.forecast.backtest import Ahead, series_hashes
-from lean_analysis.forecast.panel import check_panel, weeks_in_month
+from lean_analysis.forecast.panel import check_panel
 
 ALL = ["naive", "snaive", "ses", "ets", "theta", "arima", "ensemble"]
 
 
 def panel(n=(40, 40, 30), seed=3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    parts = []
-    for i, k in enumerate(n):
-        t = np.arange(k)
-        ds = pd.date_range(end="2024-04-01", periods=k, freq="MS")
-        y = 50 + 10 * i + 8 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, k)
-        parts.append(pd.DataFrame({"unique_id": f"p{i}", "ds": ds, "y": y * weeks_in_month(ds) / 4}))
-    return pd.concat(parts, ignore_index=True)
+    return _panel(n, seed)
 
 
 @pytest.mark.parametrize("refit, h, step, adjust", [

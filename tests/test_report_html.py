@@ -182,7 +182,7 @@ def test_header_folds_the_parameters_under_labels():
     assert "festival_adjust" not in page and '["ets"' not in page
     en = rhtml.render_report(_notebook(), title="t", period="2026-10", lang="en", embed_font=False,
                              parameters={"models": ["ets", "theta"]})
-    assert "<tr><th>models</th><td>ETS, Theta</td></tr>" in en
+    assert "<tr><th>models</th><td>exponential smoothing (ETS), Theta</td></tr>" in en  # as the forecast page names them
 
 
 def test_every_shipped_parameter_and_identifier_value_is_shown_in_words():
@@ -205,7 +205,7 @@ def test_every_shipped_parameter_and_identifier_value_is_shown_in_words():
             if f"param_{name}" not in known:
                 missing.append(f"{nb.stem}: param_{name}")
             for v in re.findall(r'"([a-z][a-z_]*)"', str(p["default"])):
-                if f"pv_{v}" not in known and name not in ("lang",):
+                if not {f"pv_{v}", f"fc_model_{v}", f"fc_level_{v}"} & known and name != "lang":
                     missing.append(f"{nb.stem}: {name} = {v} (pv_{v})")
     assert missing == []
 

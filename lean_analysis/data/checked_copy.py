@@ -44,6 +44,7 @@ import duckdb
 
 from lean_analysis.data.problems import Problem
 from lean_analysis.data.schemas import SCHEMAS
+from lean_analysis.data.sqltypes import typed_select
 from lean_analysis.data.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,6 @@ def attach(t: Tables, folder: Path) -> bool:
     except duckdb.Error as e:  # a damaged copy: the caller checks the source itself
         log.warning("checked copy %s unreadable (%s); checking the source", folder.name, e)
         for name in t.names:  # the views the caller would have checked
-            from lean_analysis.data.sqltypes import typed_select
-
             t.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS '
                           f'{typed_select(SCHEMAS[name], t.raw[name])}')
         return False

@@ -80,7 +80,10 @@ def load(source: str | Path | None = None, tables: list[str] | None = None,
     if validate:
         try:
             served = _from_checked_copy(t, tables is None, settings)
-            checked = None if served is True else served or check(t)
+            if served is True:  # the views read the checked copy; warnings and counts set
+                checked = None
+            else:  # the checks of all the source's tables (``served``), or of t's own
+                checked = served if served is not None else check(t)
         except Exception:
             t.close()
             raise

@@ -35,8 +35,8 @@ def scorecard_figures(sc: pd.DataFrame) -> dict[str, dict[str, Any]]:
             **({"ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
                if not (_missing(r.get("ci_low")) or _missing(r.get("ci_high"))) else {}),
             **({"source_wave": str(r["source_wave"])} if r.get("source_wave") else {}),
-            **({"n_checked": int(r["n_checked"]), "n_targets": int(r["n_base"])}
-               if not (_missing(r.get("n_checked")) or _missing(r.get("n_base"))) else {}))
+            **({"n_checked": int(r["n_checked"]), "n_targets": int(r["n_targets"])}
+               if not (_missing(r.get("n_checked")) or _missing(r.get("n_targets"))) else {}))
     return out
 
 

@@ -46,7 +46,7 @@ _COMPUTED = {
 }
 SCORECARD_COLUMNS = ["indicator", "label_zh", "label_en", "target", "unit", "direction", "actual",
                      "status", "span", "source", "definition", "reason", "note", "ci_low",
-                     "ci_high", "source_wave", "n_checked", "n_base"]
+                     "ci_high", "source_wave", "n_checked", "n_targets"]
 # Codes in the scorecard's ``reason`` column (";"-separated), explained in ``note``.
 SCORECARD_REASONS = ("no_metrics", "other_period", "no_figure", "no_source", "no_new_product",
                      "no_base", "products_left_out", "not_covered", "targets_year")
@@ -208,6 +208,6 @@ def scorecard(tables: Tables, period: str, targets: Mapping[str, Any],
             "note": "; ".join(x for _, x in (note, note_all) if x),
             "ci_low": ci[0], "ci_high": ci[1], "source_wave": wave,
             # a rate among the checked (the on-shelf rate): how many were checked, of how many
-            "n_checked": checked[0] if checked else None, "n_base": checked[1] if checked else None,
+            "n_checked": checked[0] if checked else None, "n_targets": checked[1] if checked else None,
         })
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)

@@ -245,10 +245,14 @@ def _param_text(value: Any) -> str:
 
 
 def _value_label(value: str, lang: str, known: set[str]) -> str:
-    """An identifier among the parameter values (``tier_band``, ``conformal``) in words: the
-    text ``pv_<value>`` in ``lang``, else the value as written (paths, periods, ids)."""
-    key = f"pv_{value}"
-    return t(key, lang) if key in known else value
+    """An identifier among the parameter values (``tier_band``, ``conformal``, ``ets``,
+    ``product_id``) in words: the text ``pv_<value>``, else the forecast's own label of a
+    model (``fc_model_<value>``) or a level (``fc_level_<value>``), else the value as
+    written (paths, periods, ids)."""
+    for key in (f"pv_{value}", f"fc_model_{value}", f"fc_level_{value}"):
+        if key in known:
+            return t(key, lang)
+    return value
 
 
 def parameter_rows(parameters: dict[str, Any] | None, lang: str) -> list[tuple[str, str, bool]]:

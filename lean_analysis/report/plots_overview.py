@@ -90,8 +90,8 @@ def _signed_pp(x: float, lang: str) -> str:
 def reason_text(row: Mapping[str, Any], lang: str = "zh") -> str:
     """The scorecard row's ``reason`` codes in words of ``lang`` (``note`` when no code)."""
     codes = [c for c in str(row.get("reason") or "").split(";") if c]
-    if not codes and not _missing(row.get("n_checked")) and not _missing(row.get("n_base")):
-        return t("checked_of", lang, n=int(row["n_checked"]), m=int(row["n_base"]))
+    if not codes and not _missing(row.get("n_checked")) and not _missing(row.get("n_targets")):
+        return t("checked_of", lang, n=int(row["n_checked"]), m=int(row["n_targets"]))
     if not codes:
         return str(row.get("note") or "")
     report, _, figure = str(row.get("source", "")).partition(":")

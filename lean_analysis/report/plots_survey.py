@@ -227,11 +227,11 @@ def headline_cards(idx, share, cmp: Mapping[str, Any], compared: str, level: flo
     cards = []
     for key, est, fmt, is_share, base in (("satisfaction_index", idx, ",.1f", False, "index"),
                                           ("satisfied_share", share, "percent", True, "satisfied")):
-        lo = _pct(est.ci_low, 1) if is_share else f"{est.ci_low:.1f}"
-        hi = _pct(est.ci_high, 1) if is_share else f"{est.ci_high:.1f}"
         if key == compared:  # the target's figure: as every page writes it
             lo, hi = _fmt_target(est.ci_low, is_share), _fmt_target(est.ci_high, is_share)
             fmt = "percent2" if is_share else ",.2f"
+        else:
+            lo, hi = _fmt_est(est.ci_low, is_share), _fmt_est(est.ci_high, is_share)
         card: dict[str, Any] = {"label": t(key, lang), "value": est.estimate, "format": fmt,
                                 "note": f"{_level(level)} {t('sv_interval', lang)} {lo} – {hi}"
                                         f" · {n_text(est.n, base, lang)}"}
