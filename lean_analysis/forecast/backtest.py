@@ -42,6 +42,7 @@ def backtest(
     festival_adjust: bool = False,
     intervals: str = "conformal",
     forecast_ahead: bool = True,
+    search: str = "first",
 ) -> pd.DataFrame:
     """Rolling-origin (time-series cross-validation) forecasts of every series by every model.
 
@@ -111,6 +112,13 @@ def backtest(
         period), exactly what the backtest does between refits. It costs one ``forward``
         per series and model, not a fit. Only for the local engine, ``window="expanding"``
         and ``h`` a multiple of ``step``; the backtest's own rows are the same either way.
+    search
+        ``"first"`` (default): ``ets`` and ``arima`` choose their form (ETS components,
+        ARIMA orders) at each series' first fit and at the last re-estimation; the
+        re-estimations in between fit that form's parameters again
+        (:mod:`lean_analysis.forecast.search`: half the backtest's time on the county
+        sample, no loss of accuracy). ``"every"``: statsforecast's own way, a full search
+        at every re-estimation.
     intervals
         ``"conformal"`` (default): the models' own prediction intervals recalibrated on the
         residuals of earlier windows (split conformal, pooled over the series:
@@ -154,7 +162,8 @@ def backtest(
                    spring_festival=spring_festival, model_options=model_options,
                    min_train=min_train, festival_adjust=festival_adjust,
                    calendar_adjust=calendar_adjust, nonnegative=nonnegative, n_jobs=n_jobs,
-                   engine=engine, manager=True if manager is not None else None)
+                   engine=engine, manager=True if manager is not None else None,
+                   search=search)
     names = list(spec.names)
     if MANAGER in names and manager is None:
         raise ValueError("model 'manager' needs manager= (a DataFrame unique_id, ds, forecast)")
@@ -257,7 +266,7 @@ def backtest(
                    "refit": refit, "window": window, "input_size": input_size,
                    "spring_festival": spring_festival, "nonnegative": nonnegative,
                    "calendar_adjust": calendar_adjust, "festival_adjust": festival_adjust,
-                   "intervals": intervals},
+                   "intervals": intervals, "search": search},
         "freq": freq,
         "clipped": clipped,
         "manager_rows_unused": int(unused),
@@ -358,17 +367,30 @@ def _run(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_w
          step: int, input_size, warn_counts: Counter) -> pd.DataFrame:
     """statsforecast's cross-validation of one group on the spec's engine."""
     if spec.engine is not None:
-        sf = spec.statsforecast(g, freq)
+        sf = spec.statsforecast(g, freq, _n_fits(n_windows, g["refit"]))
         kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
                       level=list(spec.level) or None, refit=g["refit"])
         return _engine.cross_validation(spec.engine, sf, part, kwargs)
     return _cv(spec, g, part, freq, h, n_windows, step, input_size, g["refit"], warn_counts)
 
 
+def _n_fits(n_windows: int, refit) -> int:
+    """How many times statsforecast's cross-validation fits each series: at window 0 and
+    at every window ``k`` with ``k % refit == 0``."""
+    if refit is False:
+        return 1
+    if refit is True:
+        return n_windows
+    return (n_windows - 1) // int(refit) + 1
+
+
 def _cv(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_windows: int,
-        step: int, input_size, refit, warn_counts: Counter) -> pd.DataFrame:
-    """statsforecast's cross-validation of one group in this process (``spec.n_jobs``)."""
-    sf = spec.statsforecast(g, freq)
+        step: int, input_size, refit, warn_counts: Counter, last_searches: bool = True
+        ) -> pd.DataFrame:
+    """statsforecast's cross-validation of one group in this process (``spec.n_jobs``);
+    ``last_searches``: the last fit of each series searches the automatic models' form
+    (:mod:`lean_analysis.forecast.search`)."""
+    sf = spec.statsforecast(g, freq, _n_fits(n_windows, refit) if last_searches else 0)
     kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
                   level=list(spec.level) or None, refit=refit)
     n_jobs = spec.n_jobs
@@ -427,8 +449,9 @@ def _run_ahead(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: in
     parts = []
     if k0 > 0:
         back = part.groupby("unique_id", sort=False).cumcount(ascending=False)
+        # the last re-estimation (window k0) is the next call's first fit, which searches
         parts.append(_cv(spec, g, part[back.to_numpy() >= n_late * step], freq, h, k0, step,
-                         None, g["refit"], warn_counts))
+                         None, g["refit"], warn_counts, last_searches=False))
     last = part.groupby("unique_id", sort=True)["ds"].max()
     fut = pd.concat([pd.DataFrame({"unique_id": u, "ds": future_dates(d, h, freq)})
                      for u, d in last.items()], ignore_index=True)

@@ -157,12 +157,17 @@ FESTIVAL_ADJUSTED = ("ses", "ets", "theta", "autotheta", "dotm", "ces")
 def resolve(models, season_length: int = 12, spring_festival: bool = True,
             model_options: dict[str, dict] | None = None,
             min_train: dict[str, int] | None = None,
-            festival_adjust: bool = False) -> list[ModelSpec]:
+            festival_adjust: bool = False, search: str = "first") -> list[ModelSpec]:
     """Turn ``models`` (names and/or statsforecast objects) into :class:`ModelSpec` s.
 
     The result keeps the requested order; the ensemble's members are *not* added here
-    (the backtest runs them when needed).
+    (the backtest runs them when needed). With ``search="first"`` the built-in ``ets`` and
+    ``arima`` choose their form at a series' first fit of a backtest only
+    (:class:`lean_analysis.forecast.search.SearchFirst`); ``"every"``: at every fit.
     """
+    from .search import SEARCHED, SearchFirst, check
+
+    check(search)
     if isinstance(models, str):
         models = [models]
     model_options = dict(model_options or {})
@@ -190,6 +195,8 @@ def resolve(models, season_length: int = 12, spring_festival: bool = True,
                     festival_adjust and name in FESTIVAL_ADJUSTED))
                 if exog and name != "arima":
                     obj = FestivalAdjusted(obj, season_length, alias=name)
+                if search == "first" and name in SEARCHED:
+                    obj = SearchFirst(obj)
                 spec = ModelSpec(name, obj, need, uses_exog=exog)
         else:
             obj = item

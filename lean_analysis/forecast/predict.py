@@ -19,7 +19,7 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
             min_train: dict | None = None, nonnegative: bool = True,
             calendar_adjust: str | None = None, festival_adjust: bool = False,
             engine=None, intervals: str | None = None, backtest: pd.DataFrame | None = None,
-            fallback: bool = True, reuse: bool = True) -> pd.DataFrame:
+            fallback: bool = True, reuse: bool = True, search: str | None = None) -> pd.DataFrame:
     """Forecast the ``h`` periods after each series' last date with every model in ``models``.
 
     The models and the data treatment are prepared as for :func:`backtest`
@@ -37,6 +37,10 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
     factors of ``backtest`` (a :func:`backtest` of these models with the same settings;
     its ``attrs["conformal"]``, from all of its windows: see
     :mod:`lean_analysis.forecast.conformal`).
+
+    ``search``: as in :func:`backtest` (a forecast from scratch always searches the models'
+    form; the setting names which backtest fits may be reused); ``None``: the backtest's,
+    or ``"first"``.
 
     ``reuse`` (default) with ``backtest``: the series and models whose forecast after the
     data the backtest already made (``backtest(..., forecast_ahead=True)``, the default:
@@ -77,7 +81,9 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
                    spring_festival=spring_festival, model_options=model_options,
                    min_train=min_train, festival_adjust=festival_adjust,
                    calendar_adjust=calendar_adjust, nonnegative=nonnegative, n_jobs=n_jobs,
-                   engine=engine, manager=False)
+                   engine=engine, manager=False,
+                   search=search or (backtest.attrs.get("params", {}).get("search", "first")
+                                     if backtest is not None else "first"))
     names = list(spec.names)
     df, freq = spec.panel(series)
     sizes = df.groupby("unique_id", sort=True).size()

@@ -667,7 +667,7 @@ def reconcile_levels(bt: pd.DataFrame, series: pd.DataFrame, groups: pd.DataFram
     if upper_bt is None:
         opts = {k: params[k] for k in ("h", "n_windows", "step", "season_length", "refit", "window",
                                        "input_size", "spring_festival", "calendar_adjust",
-                                       "festival_adjust") if k in params}
+                                       "festival_adjust", "search") if k in params}
         opts.update(backtest_options)
         opts.setdefault("forecast_ahead", False)  # no forecast after the data is needed here
         upper_bt = backtest(up, models=[upper_model or model], level=(), n_jobs=n_jobs, **opts)

@@ -169,9 +169,17 @@ class ForecastSpec:
                          for uid, d in last.items()], ignore_index=True)
         return add_spring_festival(fut.assign(y=0.0), freq)[["unique_id", "ds", SF_COLUMN]]
 
-    def statsforecast(self, g: dict, freq: str) -> StatsForecast:
-        """The statsforecast object of a group (its models, the frequency, ``n_jobs``)."""
-        return StatsForecast(models=[s.model for s in g["specs"]], freq=freq, n_jobs=self.n_jobs)
+    def statsforecast(self, g: dict, freq: str, n_fits: int = 0) -> StatsForecast:
+        """The statsforecast object of a group (its models, the frequency, ``n_jobs``) for
+        one call that fits each series ``n_fits`` times, the last of which searches the
+        automatic models' form (:meth:`lean_analysis.forecast.search.SearchFirst.for_call`;
+        ``0``: only the first fit does)."""
+        from .search import SearchFirst
+
+        # a fresh copy of a SearchFirst per call: what one call saw must not steer another's
+        return StatsForecast(models=[s.model.for_call(n_fits) if isinstance(s.model, SearchFirst)
+                                     else s.model for s in g["specs"]],
+                             freq=freq, n_jobs=self.n_jobs)
 
     def restore(self, out: pd.DataFrame, freq: str) -> pd.DataFrame:
         """Undo the calendar adjustment in a statsforecast result: every value column
@@ -224,7 +232,7 @@ def prepare(models=("ets",), season_length: int = 12, level=(80, 95), freq: str 
             spring_festival: bool = True, model_options: dict[str, dict] | None = None,
             min_train: dict[str, int] | None = None, festival_adjust: bool = False,
             calendar_adjust: str | None = None, nonnegative: bool = True, n_jobs: int = 1,
-            engine=None, manager: bool | None = None) -> ForecastSpec:
+            engine=None, manager: bool | None = None, search: str = "first") -> ForecastSpec:
     """The :class:`ForecastSpec` of ``models`` and the data treatment, checked.
 
     Parameters
@@ -247,6 +255,9 @@ def prepare(models=("ets",), season_length: int = 12, level=(80, 95), freq: str 
     manager
         ``None``: the models as listed; ``True``: add ``"manager"`` when it is not listed
         (a backtest given the managers' forecasts); ``False``: leave it out (a forecast).
+    search
+        ``"first"`` or ``"every"``: when ``ets`` and ``arima`` choose their form
+        (:mod:`lean_analysis.forecast.search`).
 
     Returns
     -------
@@ -261,7 +272,7 @@ def prepare(models=("ets",), season_length: int = 12, level=(80, 95), freq: str 
         raise ValueError(f"calendar_adjust must be None or 'weeks', not {calendar_adjust!r}")
     eng = _engine.resolve(engine)
     specs = resolve(models, season_length, spring_festival, model_options, min_train,
-                    festival_adjust)
+                    festival_adjust, search)
     if manager is False:
         specs = [s for s in specs if s.name != MANAGER]
     elif manager is True and MANAGER not in [s.name for s in specs]:
@@ -272,7 +283,7 @@ def prepare(models=("ets",), season_length: int = 12, level=(80, 95), freq: str 
         for m in s.members:
             if m not in have:
                 run += resolve([m], season_length, spring_festival, model_options, min_train,
-                               festival_adjust)
+                               festival_adjust, search)
                 have.add(m)
     return ForecastSpec(models=tuple(specs), run=tuple(run), season_length=season_length,
                         level=level, freq=freq, spring_festival=spring_festival,
