@@ -20,7 +20,7 @@ import yaml
 from lean_analysis import config, runner
 from lean_analysis.cli import build_parser, cli_list, cli_run
 from lean_analysis.params import ParamError
-from lean_analysis.runner import execute
+from lean_analysis.runner import batch, execute
 
 FIX = Path(__file__).parent / "fixtures" / "notebooks"
 PERIOD = "2026-10"  # the sample's last full month (truth.json last_full_month)
@@ -68,6 +68,7 @@ def no_kernel(monkeypatch):
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(execute, "execute_notebook", refuse)
+    monkeypatch.setattr(batch, "start_kernel", refuse)  # nor one started ahead
     return calls
 
 

@@ -70,6 +70,7 @@ def no_kernel(monkeypatch):
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(execute, "execute_notebook", refuse)
+    monkeypatch.setattr(batch, "start_kernel", refuse)  # nor one started ahead
     return calls
 
 

@@ -29,7 +29,13 @@ from lean_analysis.report.history import write_history
 from lean_analysis.report.index_pages import period_index_html, write_periods_index
 from lean_analysis.report.workbook import write_report_workbook
 from lean_analysis.runner import run_log
-from lean_analysis.runner.execute import point_at, run_report
+from lean_analysis.runner.execute import (
+    kernel_log_path,
+    point_at,
+    run_report,
+    start_kernel,
+    stop_kernel,
+)
 from lean_analysis.runner.plan import _Plan, plan_batch, report_title
 from lean_analysis.runner.provenance import (
     data_record,
@@ -201,11 +207,11 @@ def _run_in(plan: _Plan, staging: Path, out_root: Path, final: Path, jobs: int,
     common = dict(lang=plan.lang, period=plan.period, data=plan.data, fingerprint=fingerprint,
                   commit=commit)
 
-    def one(spec, params, cell_bar):
+    def one(spec, params, cell_bar, km=None):
         params = {**params, "output_dir": str(staging)}
         pb = {"desc": spec.name, "leave": False, "position": 1, "disable": not show} if cell_bar else False
         say.start(spec.name)
-        res = run_report(spec, params, staging, progress=pb, **common)
+        res = run_report(spec, params, staging, progress=pb, km=km, **common)
         try:  # every table the page shows, in full, as <report>.xlsx beside it
             xlsx = write_report_workbook(staging, spec.name, plan.lang)
             if xlsx:
@@ -227,11 +233,22 @@ def _run_in(plan: _Plan, staging: Path, out_root: Path, final: Path, jobs: int,
             futures = {pool.submit(one, s, p, False): s.name for s, p in first}
             for fut in cf.as_completed(futures):
                 results[futures[fut]] = fut.result()
+        one_by_one = last
     else:
-        for s, p in first:
-            results[s.name] = one(s, p, True)
-    for s, p in last:
-        results[s.name] = one(s, p, True)
+        one_by_one = first + last
+    # one report at a time: the next report's kernel starts (and imports) while this runs
+    kernels = [None] * len(one_by_one)
+    try:
+        for i, (s, p) in enumerate(one_by_one):
+            kernels[i] = kernels[i] or _start(s, staging)
+            if i + 1 < len(one_by_one):
+                kernels[i + 1] = _start(one_by_one[i + 1][0], staging)
+            results[s.name] = one(s, p, True, km=kernels[i])
+            kernels[i] = None  # stopped by its run
+    finally:
+        for km in kernels:
+            if km is not None:
+                stop_kernel(km)
     bar.close()
 
     previous = read_manifest(staging) if plan.kept else None
@@ -268,6 +285,16 @@ def _run_in(plan: _Plan, staging: Path, out_root: Path, final: Path, jobs: int,
         log.warning("could not write %s: %s", out_root / "history.html", e)
     return RunResult(plan.period, status, EXIT_FAILED if run_failed else EXIT_OK, folder,
                      published, ordered, manifest)
+
+
+def _start(spec, staging: Path):
+    """The report's kernel (:func:`~lean_analysis.runner.execute.start_kernel`), or ``None``
+    when it cannot start now: the report's run then starts one and says why it failed."""
+    try:
+        return start_kernel(spec.notebook, spec.notebook.parent, kernel_log_path(staging, spec))
+    except Exception:
+        log.warning("report %s: kernel not started ahead", spec.name, exc_info=True)
+        return None
 
 
 def _manifest(plan: _Plan, status: str, started: dt.datetime, finished: dt.datetime,

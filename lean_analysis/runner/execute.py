@@ -45,28 +45,101 @@ def write_error(exc: BaseException) -> OSError | None:
 log = logging.getLogger("lean_analysis.runner")
 
 
+def start_kernel(notebook: Path, cwd: Path, kernel_log: Path | None = None):
+    """Start the kernel that will run ``notebook`` (the one place a kernel starts; tests
+    replace it to prove that bad parameters start none) and return its manager.
+
+    The kernel runs in ``cwd`` and imports, as it starts, the modules the notebook imports
+    (:mod:`lean_analysis.runner.preload`). This returns once the kernel's process is
+    launched; the kernel boots and imports in the background, and :func:`execute_notebook`
+    waits for it to be ready. The batch starts the next report's kernel this way while
+    the current report runs."""
+    from jupyter_core.utils import run_sync
+
+    from lean_analysis.runner.preload import notebook_modules, startup_code
+
+    km = kernel_manager_class(kernel_log)(kernel_name=KERNEL_NAME)
+    code = startup_code(notebook_modules(notebook))
+    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[
+        "--HistoryManager.hist_file=:memory:",  # as nbclient's own kernels
+        f"--IPKernelApp.exec_lines={json.dumps([code])}",
+    ])
+    return km
+
+
+def kernel_log_path(staging: Path, spec: ReportSpec) -> Path:
+    """Where the kernel of report ``spec`` writes its own stdout and stderr."""
+    return staging / "logs" / f"{spec.name}.kernel.log"
+
+
+def stop_kernel(km) -> None:
+    """Stop a kernel of :func:`start_kernel` at once, if it still runs (idempotent)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # already gone
+        log.debug("kernel already stopped", exc_info=True)
+
+
 def execute_notebook(input_path: Path, output_path: Path, parameters: dict[str, Any],
-                     cwd: Path, progress: dict | bool, kernel_log: Path | None = None) -> Any:
-    """Run one notebook with papermill in a kernel of this environment (the one place a
-    kernel starts; tests replace it to prove that bad parameters start none)."""
+                     cwd: Path, progress: dict | bool, kernel_log: Path | None = None,
+                     km=None) -> Any:
+    """Run one notebook with papermill in ``km``, a kernel of :func:`start_kernel` (one is
+    started when none is given), and stop that kernel when the notebook ends."""
     import papermill as pm
 
-    return pm.execute_notebook(
-        str(input_path), str(output_path), parameters=parameters,
-        kernel_name=KERNEL_NAME, language="python", cwd=str(cwd),
-        progress_bar=progress, log_output=False, request_save_on_cell_execute=False,
-        start_timeout=180, kernel_manager_class=kernel_manager_class(kernel_log),
-        # every output has arrived when the last cell ends: stop the kernel at once rather
-        # than wait for its graceful exit
-        shutdown_kernel="immediate",
-    )
+    if km is None:
+        km = start_kernel(input_path, cwd, kernel_log)
+    try:
+        return pm.execute_notebook(
+            str(input_path), str(output_path), parameters=parameters,
+            kernel_name=KERNEL_NAME, language="python", cwd=str(cwd),
+            progress_bar=progress, log_output=False, request_save_on_cell_execute=False,
+            start_timeout=180, engine_name=_register_engine(), km=km,
+        )
+    finally:
+        stop_kernel(km)
+
+
+_ENGINE = "lean_analysis"
+
+
+def _register_engine() -> str:
+    """papermill's nbclient engine, for a kernel started before the run: the client stops
+    that kernel (at once: every output has arrived when the last cell ends) and its
+    channels when the notebook ends, as it does with a kernel of its own."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class StartedKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            from papermill.engines import logger
+
+            kwargs.pop("input_path", None)
+            for k in ("timeout", "startup_timeout"):
+                kwargs.pop(k, None)
+            client = PapermillNotebookClient(
+                nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file,
+                shutdown_kernel="immediate", **kwargs)
+            return client.execute(cleanup_kc=True)
+
+    papermill_engines.register(_ENGINE, StartedKernelEngine)
+    return _ENGINE
 
 
 def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang: str,
                period: str, data: DataInfo, fingerprint: str, commit: str,
-               progress: dict | bool = False) -> ReportResult:
+               progress: dict | bool = False, km=None) -> ReportResult:
     """Execute one report into ``staging`` and render its HTML; never raises for a failing
-    notebook (the result says failed, the HTML shows the error)."""
+    notebook (the result says failed, the HTML shows the error). ``km``: its kernel,
+    started before (:func:`start_kernel` with :func:`kernel_log_path`), or ``None``."""
     import nbformat
 
     from lean_analysis.report.html import render_report
@@ -85,7 +158,7 @@ def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang:
     nb = None
     try:
         nb = execute_notebook(spec.notebook, ipynb, params, spec.notebook.parent, progress,
-                              kernel_log=staging / "logs" / f"{spec.name}.kernel.log")
+                              kernel_log=kernel_log_path(staging, spec), km=km)
     except Exception as e:  # a failing cell, or a kernel that did not start or died
         cannot = write_error(e)
         if cannot is not None:  # the disk, not the report: the run stops
@@ -95,7 +168,7 @@ def run_report(spec: ReportSpec, params: dict[str, Any], staging: Path, *, lang:
         res.error = _masked_failure(failure_of(e, nb))
         log.error("report %s: failed: %s", spec.name, res.error.message)
     t1 = time.perf_counter()
-    klog = staging / "logs" / f"{spec.name}.kernel.log"
+    klog = kernel_log_path(staging, spec)
     if klog.exists():
         if klog.stat().st_size == 0:
             klog.unlink()
