@@ -66,10 +66,19 @@ def _check_lines(lines: pd.DataFrame, columns: Sequence[str], where: str) -> Non
         raise ValueError(f"{where}: orders.order_qty is empty at row {row!r}")
 
 
+_PERIODS = "lean_analysis.brand.periods"  # attrs key: (freq, date column) of "period", "_p"
+
+
 def _with_period(lines: pd.DataFrame, freq: str, date_col: str = "week") -> pd.DataFrame:
+    """``lines`` with its ``period`` (:func:`period_of`) and period index ``_p``; when they
+    are there already for this ``freq`` (a frame this function made, or rows of one), a
+    shallow copy: the callers add columns, they never change values."""
+    if lines.attrs.get(_PERIODS) == (freq, date_col) and {"period", "_p"} <= set(lines.columns):
+        return lines.copy(deep=False)
     out = lines.copy()
     out["period"] = period_of(out[date_col], freq)
     out["_p"] = _pidx(out["period"], freq)
+    out.attrs[_PERIODS] = (freq, date_col)
     return out
 
 
@@ -508,6 +517,8 @@ def indicator_panel(
     """
     by = list(by)
     keys = ["period", *by, item]
+    _check_lines(lines, ["week"], "brand.indicator_panel")
+    lines = _with_period(lines, freq)  # once for every indicator below
     out = sales(lines, by=[*by, item], freq=freq)
     out = out.merge(share(lines, item=item, by=by, value=share_value, freq=freq)[[*keys, "share"]],
                     on=keys, how="left")

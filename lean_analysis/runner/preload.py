@@ -21,7 +21,8 @@ from pathlib import Path
 
 # Heavy libraries a module imports inside its functions, imported with that module.
 LAZY = {
-    "lean_analysis.brand": ("pyfixest",),
+    "lean_analysis.brand": ("pyfixest.estimation",),  # `import pyfixest` alone defers this
+    "lean_analysis.forecast": ("hierarchicalforecast.methods",),
     "lean_analysis.report": ("matplotlib.pyplot", "seaborn"),
 }
 
