@@ -126,3 +126,14 @@ def test_another_series_or_a_sliding_window_searches():
     assert w._j == 0
     with pytest.raises(ValueError, match="search must be"):
         forecast.backtest(_series(), models=["ets"], search="sometimes")
+
+
+def test_the_method_paragraph_says_when_the_form_is_chosen():
+    from lean_analysis.report.plots_forecast import intro_text
+
+    args = ("2026-10", "order_qty", ["product_id"], 1, 12)
+    assert "at the first window and at the last re-estimation" in intro_text(*args, 3, "en", "first")
+    assert "第一个窗口和最后一次重新估计" in intro_text(*args, 3, "zh", "first")
+    assert "choose their form" not in intro_text(*args, 3, "en", "every")
+    # refit every 6 of 12 windows: fits at windows 0 and 6, both search; nothing to say
+    assert "choose their form" not in intro_text(*args, 6, "en", "first")

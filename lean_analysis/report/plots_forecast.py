@@ -56,10 +56,17 @@ def level_label(level: Any, lang: str = "zh") -> str:
     return sep.join(out)
 
 
-def intro_text(period: str, quantity: str, level, h: int, n_windows: int, refit, lang: str = "zh") -> str:
+def intro_text(period: str, quantity: str, level, h: int, n_windows: int, refit, lang: str = "zh",
+               search: str = "every") -> str:
+    """The method paragraph; with ``search="first"`` it says when ETS and ARIMA choose their
+    form (:mod:`lean_analysis.forecast.search`)."""
     k = 1 if refit is True else (n_windows if refit is False else int(refit))
-    return t("fc_intro", lang, period=period, quantity=t(f"fc_quantity_{quantity}", lang),
+    text = t("fc_intro", lang, period=period, quantity=t(f"fc_quantity_{quantity}", lang),
              level=level_label(level, lang), h=h, n_windows=n_windows, refit=k)
+    n_fits = 1 if refit is False else (n_windows - 1) // k + 1
+    if search == "first" and n_fits > 2:  # some re-estimation keeps the first window's form
+        text += t("fc_intro_search_first", lang)
+    return text
 
 
 def adjust_text(calendar_adjust: str | None, festival_adjust: bool, lang: str = "zh") -> str:
