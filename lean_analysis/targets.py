@@ -349,6 +349,8 @@ FIGURES: list[FigureSpec] = [
     # 01 demand forecast backtest
     _F("recommended_model", FORECAST, "model", "model with the lowest MASE at the series level", "backtest"),
     _F("recommended_model_{level}", FORECAST, "model", "model with the lowest MASE at a level", "backtest"),
+    _F("recommended_method_{level}", FORECAST, "method",
+       "how a level's recommendation adds up: bottom_up, mint_shrink or erm", "backtest"),
     _F("forecast_accuracy", FORECAST, "fraction",
        "mean over backtest points of max(0, 1 − |F − A| / A), recommended model", "backtest"),
     _F("forecast_accuracy_weighted", FORECAST, "fraction", "1 − Σ|F − A| / ΣA, recommended model",

@@ -421,6 +421,25 @@ def test_sums_and_reconciliations_are_compared_on_the_same_points(small, small_r
         options = {"sum": r["mase_best"], **{m: r[f"mase_{m}"] for m in ("bottom_up", "mint_shrink", "erm")}}
         assert r["mase_choice"] == pytest.approx(min(options.values()))
         assert r["mase_best"] <= r["mase_bottom_up"] + 1e-12  # the best model's sums: naive's included
+    # the specifications: the reconciled (recommended) model's own forecasts stand for the
+    # sums, whatever model is lowest on these points; the league table chose the model
+    spec = comb.iloc[-1]
+    assert spec["best_model"] == rc.table.attrs["model"] == "naive"
+    assert spec["mase_best"] == spec["mase_bottom_up"]
+    # its figures: one value per level, the specifications' being recommended_model itself
+    figs = forecast.figures(pd.DataFrame({"model": ["naive"], "accuracy": [0.9],
+                                          "accuracy_weighted": [0.9], "mase": [0.5],
+                                          "bias_pct": [0.0]}),
+                            {"model": "naive"}, None, pd.DataFrame({"forecast": [1.0]}), comb,
+                            bottom=["product_id"])
+    assert "recommended_model_product_id" not in figs
+    for r in comb.iloc[:-1].to_dict("records"):
+        summed = r["choice"] == "sum"
+        assert figs[f"recommended_model_{r['level']}"]["value"] == (r["best_model"] if summed else "naive")
+        assert figs[f"recommended_method_{r['level']}"]["value"] == ("bottom_up" if summed else r["choice"])
+    from lean_analysis import targets
+
+    targets.check_figures("01_demand_forecast_backtest", figs)
 
 
 def _combined():

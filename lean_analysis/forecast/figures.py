@@ -11,7 +11,8 @@ from ..targets import figure
 
 
 def figures(scores: pd.DataFrame, rec: Mapping[str, Any], va: pd.DataFrame | None,
-            pred: pd.DataFrame, level_rows: pd.DataFrame | None = None) -> dict[str, dict]:
+            pred: pd.DataFrame, level_rows: pd.DataFrame | None = None,
+            bottom=None) -> dict[str, dict]:
     """The key figures of the demand-forecast backtest, as :func:`lean_analysis.targets.figure`
     entries for ``metrics.json`` (every name is declared for report
     ``01_demand_forecast_backtest`` in :data:`lean_analysis.targets.FIGURES`).
@@ -28,7 +29,13 @@ def figures(scores: pd.DataFrame, rec: Mapping[str, Any], va: pd.DataFrame | Non
     pred
         :func:`predict` of the recommended model (next period).
     level_rows
-        :func:`compare_levels`: one ``recommended_model_<level>`` per row.
+        :func:`compare_levels` (the lowest MASE per level) or, with the reconciliation,
+        :func:`combine_levels` (the level's recommendation: the model whose sums or whose
+        reconciliation it is, and ``recommended_method_<level>``: ``bottom_up`` for sums,
+        ``mint_shrink`` or ``erm``): one ``recommended_model_<level>`` per row.
+    bottom
+        The series level (e.g. ``["product_id"]``): its row is left out, as
+        ``recommended_model`` is that level's recommendation (one figure, one value).
 
     Returns
     -------
@@ -79,8 +86,30 @@ def figures(scores: pd.DataFrame, rec: Mapping[str, Any], va: pd.DataFrame | Non
                 v["value_added"].iloc[0], "fraction",
                 "managers' weighted accuracy − best model's, on the managers' points (FVA)")
     if level_rows is not None:
-        for r in level_rows.itertuples(index=False):
-            key = "_".join(r.level) if isinstance(r.level, list | tuple) else str(r.level)
-            figs[f"recommended_model_{key}"] = figure(r.model, "model",
-                                                      f"lowest MASE at level {key}")
+        skip = None if bottom is None else _key(bottom)
+        combined = "choice" in level_rows.columns
+        rc_model = level_rows.attrs.get("model")
+        for r in level_rows.to_dict("records"):
+            key = _key(r["level"])
+            if key == skip:
+                continue
+            if not combined:
+                figs[f"recommended_model_{key}"] = figure(r["model"], "model",
+                                                          f"lowest MASE at level {key}")
+                continue
+            if not isinstance(r.get("choice"), str):
+                continue
+            summed = r["choice"] == "sum"
+            figs[f"recommended_model_{key}"] = figure(
+                r["best_model"] if summed else rc_model, "model",
+                f"the model of the recommendation at level {key} (lowest MASE among each "
+                "model's sums and the reconciliations of the recommended model)")
+            figs[f"recommended_method_{key}"] = figure(
+                "bottom_up" if summed else r["choice"], "method",
+                f"how the recommendation at level {key} makes the level add up: bottom_up "
+                "(sums of the specifications' forecasts), mint_shrink or erm")
     return figs
+
+
+def _key(level) -> str:
+    return "_".join(level) if isinstance(level, list | tuple) else str(level)

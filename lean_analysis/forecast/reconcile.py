@@ -555,7 +555,9 @@ def combine_levels(sums: pd.DataFrame, rc: LevelsResult) -> pd.DataFrame:
     sums), ``mase_<method>`` / ``accuracy_<method>`` (each reconciliation),
     ``baseline_mase``, and the ``choice``: the lowest MASE among these coherent options
     (``"sum"`` for the best model's sums, else the method; ties go to the sums, the
-    simplest), with ``mase_choice`` and ``accuracy_choice``. Every option is coherent
+    simplest), with ``mase_choice`` and ``accuracy_choice``. At the bottom level the "sums"
+    are the recommended model's own forecasts (``best_model`` is that model): the league
+    table chose it on every window and series, and the page forecasts with it. Every option is coherent
     within itself; only one of them used at every level keeps all levels adding up (see
     ``rc.overall``), which ``attrs["overall"]`` repeats.
     """
@@ -564,7 +566,8 @@ def combine_levels(sums: pd.DataFrame, rc: LevelsResult) -> pd.DataFrame:
     by_level = {("_".join(lv) if isinstance(lv, list | tuple) else str(lv)): r
                 for lv, r in zip(sums["level"], sums.to_dict("records"), strict=True)}
     rows = []
-    for r in table.to_dict("records"):
+    table_rows = table.to_dict("records")  # levels top first, the bottom last
+    for r in table_rows:
         s = by_level.get(str(r["level"]))
         row = {"level": r["level"], "n_series": int(r["n_series"]), "n_windows": int(r["n_windows"]),
                "best_model": s["model"] if s else None,
@@ -574,6 +577,12 @@ def combine_levels(sums: pd.DataFrame, rc: LevelsResult) -> pd.DataFrame:
         for m in methods:
             row[f"mase_{m}"] = r.get(f"mase_{m}", np.nan)
             row[f"accuracy_{m}"] = r.get(f"accuracy_{m}", np.nan)
+        if r is table_rows[-1] and "bottom_up" in methods:
+            # the specifications: the recommended model's own forecasts (chosen on every
+            # window and series, the league table), against its reconciliations; the page
+            # recommends and forecasts with one model at that level
+            row.update(best_model=table.attrs.get("model", row["best_model"]),
+                       mase_best=row["mase_bottom_up"], accuracy_best=row["accuracy_bottom_up"])
         cand = [(row["mase_best"], 0, "sum")] + [(row[f"mase_{m}"], i + 1, m) for i, m in enumerate(methods)]
         cand = [c for c in cand if np.isfinite(c[0])]
         choice = min(cand)[2] if cand else None
