@@ -32,7 +32,8 @@ on a busy machine ``cpu / n_jobs`` estimates the wall time on idle cores.
 ``--data`` defaults to ``config.SAMPLE_DIR``; when absent the county sample is written to a
 temporary folder with ``lean_analysis.sample.write_sample(size="county")``. ``--synthetic``
 uses 80 synthetic monthly series of 36 months instead (no managers, no load step).
-``--quick``: 20 series, refit 12 only in part 2.
+``--quick``: 20 series, refit 12 only in part 2. ``--search first|every``: the backtest search of
+part 2 (lean_analysis.forecast.search; default first).
 """
 
 from __future__ import annotations
@@ -153,10 +154,11 @@ def part1(series: pd.DataFrame, n_jobs: int, refit, repeat: int = 2) -> None:
           f"cpu {f.cpu / a.cpu:.3f}")
 
 
-def part2(data_dir: Path | None, series: pd.DataFrame | None, n_jobs: int, refits) -> None:
+def part2(data_dir: Path | None, series: pd.DataFrame | None, n_jobs: int, refits,
+          search: str = "first") -> None:
     from lean_analysis import data, forecast
 
-    print(f"\n== part 2: notebook workload, n_jobs={n_jobs}")
+    print(f"\n== part 2: notebook workload, n_jobs={n_jobs}, search={search}")
     mgr = None
     if data_dir is not None:
         with Timer() as tl:
@@ -171,7 +173,7 @@ def part2(data_dir: Path | None, series: pd.DataFrame | None, n_jobs: int, refit
         with Timer() as tb:
             bt = forecast.backtest(series, models=models, manager=mgr, h=1, n_windows=12,
                                    refit=refit, n_jobs=n_jobs, calendar_adjust="weeks",
-                                   festival_adjust=True)
+                                   festival_adjust=True, search=search)
         with Timer() as te:
             sc = forecast.evaluate(bt, train=series, by=["model"], censored="capped_share"
                                    if "capped_share" in series.columns else None)
@@ -205,6 +207,8 @@ def main(argv=None) -> None:
     p.add_argument("--n-jobs", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--refit", default="3", help="refit of part 1 (True or an integer)")
     p.add_argument("--refits", default="1,3,12", help="refits compared in part 2")
+    p.add_argument("--search", default="first", choices=["first", "every"],
+                   help="search of part 2 (forecast.backtest)")
     p.add_argument("--skip-part1", action="store_true")
     p.add_argument("--skip-part2", action="store_true")
     a = p.parse_args(argv)
@@ -226,7 +230,7 @@ def main(argv=None) -> None:
     if not a.skip_part1:
         part1(series, a.n_jobs, parse(a.refit))
     if not a.skip_part2:
-        part2(data_dir, series, a.n_jobs, refits)
+        part2(data_dir, series, a.n_jobs, refits, a.search)
 
 
 if __name__ == "__main__":
