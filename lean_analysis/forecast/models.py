@@ -53,6 +53,10 @@ rest. On the county sample (with ``calendar_adjust="weeks"``) this lowers their 
 15–20 % and makes the ensemble the best model; without it the ensemble trails ARIMA, the
 only model that knows the festival, by 7 %.
 
+In a backtest, ``ets`` and ``arima`` choose their form (ETS components, ARIMA orders) at a
+series' first fit and at the last re-estimation; the re-estimations in between fit that
+form again (``search="first"``, :mod:`lean_analysis.forecast.search`).
+
 Any statsforecast model object may also be passed in ``models``; it is named by its
 ``alias``.
 """
