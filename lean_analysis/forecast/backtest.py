@@ -369,21 +369,21 @@ def _run(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_w
          step: int, input_size, warn_counts: Counter) -> pd.DataFrame:
     """statsforecast's cross-validation of one group on the spec's engine."""
     if spec.engine is not None:
-        sf = spec.statsforecast(g, freq, _n_fits(n_windows, g["refit"]))
+        sf = spec.statsforecast(g, freq, n_fits(n_windows, g["refit"]))
         kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
                       level=list(spec.level) or None, refit=g["refit"])
         return _engine.cross_validation(spec.engine, sf, part, kwargs)
     return _cv(spec, g, part, freq, h, n_windows, step, input_size, g["refit"], warn_counts)
 
 
-def _n_fits(n_windows: int, refit) -> int:
-    """How many times statsforecast's cross-validation fits each series: at window 0 and
-    at every window ``k`` with ``k % refit == 0``."""
-    if refit is False:
-        return 1
-    if refit is True:
-        return n_windows
-    return (n_windows - 1) // int(refit) + 1
+def n_fits(n_windows: int, refit) -> int:
+    """How many times a cross-validation of ``n_windows`` windows fits each series (at the
+    windows :func:`_last_fit` describes: 0 and every ``k`` with ``k % refit == 0``).
+
+    >>> n_fits(12, 3), n_fits(12, True), n_fits(12, False)
+    (4, 12, 1)
+    """
+    return _last_fit(n_windows, refit) // (1 if isinstance(refit, bool) else int(refit)) + 1
 
 
 def _cv(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_windows: int,
@@ -392,7 +392,7 @@ def _cv(spec: ForecastSpec, g: dict, part: pd.DataFrame, freq: str, h: int, n_wi
     """statsforecast's cross-validation of one group in this process (``spec.n_jobs``);
     ``last_searches``: the last fit of each series searches the automatic models' form
     (:mod:`lean_analysis.forecast.search`)."""
-    sf = spec.statsforecast(g, freq, _n_fits(n_windows, refit) if last_searches else 0)
+    sf = spec.statsforecast(g, freq, n_fits(n_windows, refit) if last_searches else 0)
     kwargs = dict(h=h, n_windows=n_windows, step_size=step, input_size=input_size,
                   level=list(spec.level) or None, refit=refit)
     n_jobs = spec.n_jobs

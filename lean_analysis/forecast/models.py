@@ -166,7 +166,7 @@ def resolve(models, season_length: int = 12, spring_festival: bool = True,
 
     The result keeps the requested order; the ensemble's members are *not* added here
     (the backtest runs them when needed). With ``search="first"`` the built-in ``ets`` and
-    ``arima`` choose their form at a series' first fit of a backtest only
+    ``arima`` choose their form at a series' first fit and last re-estimation in a backtest
     (:class:`lean_analysis.forecast.search.SearchFirst`); ``"every"``: at every fit.
     """
     from .search import SEARCHED, SearchFirst, check

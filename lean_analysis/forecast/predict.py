@@ -77,13 +77,14 @@ def predict(series: pd.DataFrame, models=("ets",), h: int = 1, season_length: in
     if intervals == "conformal" and (backtest is None or "conformal" not in backtest.attrs):
         raise ValueError("intervals='conformal' needs backtest= (a forecast.backtest of the "
                          "same models, whose attrs['conformal'] holds the factors)")
+    if search is None:
+        search = backtest.attrs.get("params", {}).get("search", "first") if backtest is not None \
+            else "first"
     spec = prepare(models, season_length=season_length, level=level, freq=freq,
                    spring_festival=spring_festival, model_options=model_options,
                    min_train=min_train, festival_adjust=festival_adjust,
                    calendar_adjust=calendar_adjust, nonnegative=nonnegative, n_jobs=n_jobs,
-                   engine=engine, manager=False,
-                   search=search or (backtest.attrs.get("params", {}).get("search", "first")
-                                     if backtest is not None else "first"))
+                   engine=engine, manager=False, search=search)
     names = list(spec.names)
     df, freq = spec.panel(series)
     sizes = df.groupby("unique_id", sort=True).size()

@@ -557,9 +557,9 @@ def combine_levels(sums: pd.DataFrame, rc: LevelsResult) -> pd.DataFrame:
     (``"sum"`` for the best model's sums, else the method; ties go to the sums, the
     simplest), with ``mase_choice`` and ``accuracy_choice``. At the bottom level the "sums"
     are the recommended model's own forecasts (``best_model`` is that model): the league
-    table chose it on every window and series, and the page forecasts with it. Every option is coherent
-    within itself; only one of them used at every level keeps all levels adding up (see
-    ``rc.overall``), which ``attrs["overall"]`` repeats.
+    table chose it on every window and series, and the page forecasts with it. Every
+    option is coherent within itself; only one of them used at every level keeps all
+    levels adding up (see ``rc.overall``), which ``attrs["overall"]`` repeats.
     """
     table = rc.table
     methods = list(table.attrs.get("methods", METHODS))

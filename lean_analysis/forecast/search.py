@@ -3,11 +3,11 @@
 ``AutoETS`` and ``AutoARIMA`` search at every fit: ETS over its error, trend, season and
 damping options by AICc, ARIMA over its orders (stepwise, Hyndman & Khandakar 2008). In a
 backtest that re-estimates every ``refit`` windows (statsforecast's ``cross_validation``
-with ``refit=k``), ``search="first"`` searches only at a series' first fit in the
-cross-validation call. The later re-estimations fit the parameters of the form chosen then
-(the same ETS components; the same ARIMA orders, constant and drift), on all the data up to
-their cutoff. Between re-estimations the states run on (``forward``), as before. Tashman
-(2000) describes this kind of re-estimation without re-identification.
+with ``refit=k``), ``search="first"`` searches at a series' first fit and at its last
+re-estimation only. The re-estimations in between fit the parameters of the form chosen at
+the first (the same ETS components; the same ARIMA orders, constant and drift), on all the
+data up to their cutoff. Between re-estimations the states run on (``forward``), as before.
+Tashman (2000) describes this kind of re-estimation without re-identification.
 
 The last re-estimation searches too: its fit makes the forecast after the data
 (:func:`lean_analysis.forecast.backtest`, ``forecast_ahead``), which should be a model
@@ -16,16 +16,18 @@ searched twice, at its first window and at the last re-estimation, whether the b
 runs in one cross-validation call or (with the forecast after the data) in two, and
 whichever engine runs it. A forecast made from scratch (``forecast``) always searches.
 
-On the county sample (2026-10, 76 specifications, 12 windows, refit 3), the backtest's CPU
-time fell from 43 s to 22 s. The MASE of ``arima`` went from 0.513 to 0.485, that of
-``ets`` from 0.5251 to 0.5254, and that of the ensemble from 0.482 to 0.478
+On the county sample (2026-10, the notebook's settings, 12 windows, refit 3;
+``benchmarks/bench_backtest.py --skip-part1 --refits 3 --search every|first``) the
+backtest's CPU time fell from 55.7 s to 35.4 s, and MASE went from 0.514 to 0.486 for
+``arima``, 0.525 to 0.527 for ``ets`` and 0.482 to 0.477 for the ensemble
 (``benchmarks/RESULTS.md``).
 
 A fit continues the same series when its training data extend the previous fit's: with an
 expanding window, statsforecast fits each series' windows one after another. Anything else
 (another series, a sliding window, a first fit) searches. The fits of a series are
-counted, so that the last of the call (:meth:`SearchFirst.for_call`) searches. A series whose first fit
-continues another series' data exactly would reuse that form, which is still a valid model.
+counted, so that the last of the call searches (:meth:`SearchFirst.for_call`). A series
+whose first fit continued another series' data exactly would reuse that form, which is
+still a valid model.
 
 Reference: L. J. Tashman (2000), "Out-of-sample tests of forecasting accuracy: an analysis
 and review", *International Journal of Forecasting* 16(4), 437–450.
@@ -76,8 +78,9 @@ def chosen_form(model):
 
 class SearchFirst:
     """A statsforecast model (``AutoETS``, ``AutoARIMA``, or a :class:`FestivalAdjusted`
-    around one) that searches at a series' first fit only (see the module doc). Named,
-    and given exogenous data, as the model it wraps."""
+    around one) that searches at a series' first fit and at the last fit of the call, and
+    re-estimates the chosen form in between (see the module doc). Named, and given
+    exogenous data, as the model it wraps."""
 
     def __init__(self, model):
         self.auto = model

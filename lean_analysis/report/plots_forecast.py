@@ -63,8 +63,10 @@ def intro_text(period: str, quantity: str, level, h: int, n_windows: int, refit,
     k = 1 if refit is True else (n_windows if refit is False else int(refit))
     text = t("fc_intro", lang, period=period, quantity=t(f"fc_quantity_{quantity}", lang),
              level=level_label(level, lang), h=h, n_windows=n_windows, refit=k)
-    n_fits = 1 if refit is False else (n_windows - 1) // k + 1
-    if search == "first" and n_fits > 2:  # some re-estimation keeps the first window's form
+    from lean_analysis.forecast.backtest import n_fits
+
+    # some re-estimation between the first and the last keeps the first window's form
+    if search == "first" and n_fits(n_windows, refit) > 2:
         text += t("fc_intro_search_first", lang)
     return text
 

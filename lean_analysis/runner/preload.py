@@ -31,7 +31,7 @@ def notebook_modules(notebook: Path | str) -> tuple[str, ...]:
     """The modules the notebook's code cells import at their top level, in order, each once.
 
     ``from pkg import name`` gives ``pkg`` and ``pkg.name`` (``name`` may be a submodule;
-    :func:`preload` passes over what is not one). Cells that are not Python (magics) and
+    :func:`startup_code` passes over what is not one). Cells that are not Python (magics) and
     relative imports are skipped.
     """
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
