@@ -132,8 +132,12 @@ def test_the_method_paragraph_says_when_the_form_is_chosen():
     from lean_analysis.report.plots_forecast import intro_text
 
     args = ("2026-10", "order_qty", ["product_id"], 1, 12)
-    assert "at the first window and at the last re-estimation" in intro_text(*args, 3, "en", "first")
-    assert "第一个窗口和最后一次重新估计" in intro_text(*args, 3, "zh", "first")
-    assert "choose their form" not in intro_text(*args, 3, "en", "every")
+    assert forecast.n_fits(12, 3) == 4 and forecast.n_fits(12, 6) == 2  # windows 0,3,6,9 / 0,6
+    fits3 = forecast.n_fits(12, 3)
+    assert "at the first window and at the last re-estimation" in intro_text(
+        *args, 3, "en", "first", fits=fits3)
+    assert "第一个窗口和最后一次重新估计" in intro_text(*args, 3, "zh", "first", fits=fits3)
+    assert "choose their form" not in intro_text(*args, 3, "en", "every", fits=fits3)
     # refit every 6 of 12 windows: fits at windows 0 and 6, both search; nothing to say
-    assert "choose their form" not in intro_text(*args, 6, "en", "first")
+    assert "choose their form" not in intro_text(*args, 6, "en", "first",
+                                                 fits=forecast.n_fits(12, 6))

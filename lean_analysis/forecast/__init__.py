@@ -15,7 +15,7 @@ with warnings.catch_warnings():  # statsforecast imports tqdm.auto, which warns 
 
 from . import metrics  # noqa: E402
 from .aggregate import aggregate, compare_levels
-from .backtest import backtest, skipped
+from .backtest import backtest, n_fits, skipped
 from .evaluate import censor_flags, censoring, evaluate, recommend, value_added
 from .figures import figures
 from .manager import manager_frame, with_manager
@@ -60,6 +60,7 @@ __all__ = [
     "reconcile",
     "reconcile_backtest",
     "reconcile_levels",
+    "n_fits",
     "skipped",
     "summary_numbers",
     "value_added",

@@ -57,16 +57,14 @@ def level_label(level: Any, lang: str = "zh") -> str:
 
 
 def intro_text(period: str, quantity: str, level, h: int, n_windows: int, refit, lang: str = "zh",
-               search: str = "every") -> str:
-    """The method paragraph; with ``search="first"`` it says when ETS and ARIMA choose their
-    form (:mod:`lean_analysis.forecast.search`)."""
+               search: str = "every", fits: int | None = None) -> str:
+    """The method paragraph; with ``search="first"`` and more than two ``fits`` per series
+    (:func:`lean_analysis.forecast.n_fits`: some re-estimation keeps the first window's
+    form) it says when ETS and ARIMA choose their form (:mod:`lean_analysis.forecast.search`)."""
     k = 1 if refit is True else (n_windows if refit is False else int(refit))
     text = t("fc_intro", lang, period=period, quantity=t(f"fc_quantity_{quantity}", lang),
              level=level_label(level, lang), h=h, n_windows=n_windows, refit=k)
-    from lean_analysis.forecast.backtest import n_fits
-
-    # some re-estimation between the first and the last keeps the first window's form
-    if search == "first" and n_fits(n_windows, refit) > 2:
+    if search == "first" and fits is not None and fits > 2:
         text += t("fc_intro_search_first", lang)
     return text
 
