@@ -11,14 +11,19 @@ to its competition training part ``x`` and scored on its 18 held-out points ``xx
 the competition. Models (statsforecast): ``snaive`` (SeasonalNaive), ``ets`` (AutoETS),
 ``theta`` (Theta), ``dotm`` (DynamicOptimizedTheta), ``arima`` (AutoARIMA with the project's
 restricted search ``ARIMA_DEFAULTS``: statsforecast's full search costs 4× the time, 40
-CPU-s per 20 series, which would put the bench far over 15 min), ``ces`` (AutoCES), all with
-m = 12. Metrics: sMAPE as in the M
+CPU-s per 20 series, which would put the bench far over 15 min), ``ces`` (AutoCES, with the
+project's normal intervals), ``damped`` (AutoETS, damped trends only), and ``ets_log``,
+``theta_log``, ``dotm_log``, ``arima_log``, ``ces_log``: the same on the log scale (the
+project's ``LogTransformed``), all with m = 12. Each model's forecasts and 80/95 % bounds
+are cached per model with ``--cache DIR``. The interval coverage of the test window is
+printed for the models' own intervals and for conformal ones calibrated on the validation
+window. Metrics: sMAPE as in the M
 competitions, ``mean(200·|A − F| / (|A| + |F|))`` in %, and MASE with the in-sample
 seasonal-naive scale ``mean|x_t − x_{t−12}|`` (Hyndman & Koehler 2006), both averaged over
 the 18 steps and then over the series. The anchor is the better of Theta and AutoETS in
 the same run; each candidate is printed with its % below it (goal: ≥ 4 % on both).
 
-Combinations of the five non-naive models: the mean and the median of every subset of at
+Combinations of the eleven non-naive models: the mean and the median of every subset of at
 least two (three for the median) members, and inverse-error weights. The weights are learnt
 on an EARLIER window only: every model is also fitted to ``x`` without its last 18 points and
 scored on them (the validation window); the test window never enters the weights
@@ -54,6 +59,9 @@ H = 18
 M = 12
 SINGLE = ["snaive", "ets", "theta", "dotm", "arima", "ces"]
 POOL = ["ets", "theta", "dotm", "arima", "ces"]
+# fitted to log(y) and forecast as exp(forecast): the median of a log-normal forecast
+LOGGED = ["ets_log", "theta_log", "dotm_log", "arima_log", "ces_log"]
+EXTRA = ["damped", *LOGGED]
 
 
 def cpu_seconds() -> float:
@@ -63,6 +71,10 @@ def cpu_seconds() -> float:
 
 
 def sf_model(name: str):
+    if name.endswith("_log"):  # the project's log wrapper (lean_analysis.forecast.transform)
+        from lean_analysis.forecast.transform import LogTransformed
+
+        return LogTransformed(sf_model(name.removesuffix("_log")), alias=name)
     from statsforecast.models import (
         AutoARIMA,
         AutoCES,
@@ -73,13 +85,15 @@ def sf_model(name: str):
     )
 
     from lean_analysis.forecast.models import ARIMA_DEFAULTS
+    from lean_analysis.forecast.normal_intervals import NormalIntervals
 
     return {"snaive": lambda: SeasonalNaive(M, alias=name),
             "ets": lambda: AutoETS(season_length=M, alias=name),
             "theta": lambda: Theta(season_length=M, alias=name),
             "dotm": lambda: DynamicOptimizedTheta(season_length=M, alias=name),
             "arima": lambda: AutoARIMA(season_length=M, alias=name, **ARIMA_DEFAULTS),
-            "ces": lambda: AutoCES(season_length=M, alias=name)}[name]()
+            "ces": lambda: NormalIntervals(AutoCES(season_length=M, alias=name), alias=name),
+            "damped": lambda: AutoETS(season_length=M, damped=True, alias=name)}[name]()
 
 
 def m1_monthly(limit: int | None = None):
@@ -98,26 +112,84 @@ def frame(ys: list[np.ndarray], ids: list[str]) -> pd.DataFrame:
         for u, y in zip(ids, ys, strict=True)], ignore_index=True)
 
 
-def fit_all(df: pd.DataFrame, ids: list[str], n_jobs: int, label: str) -> dict:
-    """name -> array (series × H) of forecasts; prints each model's time."""
+LEVELS = (80, 95)
+KEYS = ("mean", *(f"{b}-{lv}" for lv in LEVELS for b in ("lo", "hi")))
+
+
+def fit_one(df: pd.DataFrame, ids: list[str], name: str, n_jobs: int, label: str) -> dict:
+    """Forecasts and 80/95 % bounds (each series × H) of one model; prints its time."""
     from statsforecast import StatsForecast
     from statsforecast.models import SeasonalNaive
 
+    w0, c0 = time.perf_counter(), cpu_seconds()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = StatsForecast(models=[sf_model(name)], freq="MS", n_jobs=n_jobs,
+                           fallback_model=SeasonalNaive(M)).forecast(df=df, h=H,
+                                                                      level=list(LEVELS))
+    fc = fc.reset_index() if "unique_id" not in fc.columns else fc
+    fc = fc.sort_values(["unique_id", "ds"])
     out = {}
-    for name in SINGLE:
-        w0, c0 = time.perf_counter(), cpu_seconds()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fc = StatsForecast(models=[sf_model(name)], freq="MS", n_jobs=n_jobs,
-                               fallback_model=SeasonalNaive(M)).forecast(df=df, h=H)
-        fc = fc.reset_index() if "unique_id" not in fc.columns else fc
-        g = fc.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=False)[name]
-        parts = dict(list(g))
-        arr = np.vstack([parts[u].to_numpy() for u in ids])
-        out[name] = arr
-        print(f"  {label:10s} {name:7s} wall {time.perf_counter() - w0:7.1f} s  "
-              f"cpu {cpu_seconds() - c0:7.1f} s", flush=True)
+    for k in KEYS:
+        col = name if k == "mean" else f"{name}-{k}"
+        parts = dict(list(fc.groupby("unique_id", sort=False)[col]))
+        out[k] = np.vstack([parts[u].to_numpy() for u in ids])
+    print(f"  {label:10s} {name:10s} wall {time.perf_counter() - w0:7.1f} s  "
+          f"cpu {cpu_seconds() - c0:7.1f} s", flush=True)
     return out
+
+
+def fit_all(series, ids: list[str], names: list[str], n_jobs: int,
+            cache: str | None) -> tuple[dict, dict]:
+    """(validation, test) forecasts of every model in ``names`` (name -> {"mean", "lo-80",
+    …} arrays); with ``cache`` (a folder), each model's are read from ``<cache>/<name>.npz``
+    when there, written when not."""
+    val_df = frame([s.x[:-H] for s in series], ids)
+    test_df = frame([s.x for s in series], ids)
+    val, test = {}, {}
+    for name in names:
+        f = Path(cache) / f"{name}.npz" if cache else None
+        if f is not None and f.exists():
+            z = np.load(f)
+            if "val_mean" in z and z["val_mean"].shape[0] == len(ids):
+                val[name] = {k: z[f"val_{k}"] for k in KEYS}
+                test[name] = {k: z[f"test_{k}"] for k in KEYS}
+                print(f"  {name:10s} read from {f}")
+                continue
+        val[name] = fit_one(val_df, ids, name, n_jobs, "validation")
+        test[name] = fit_one(test_df, ids, name, n_jobs, "test")
+        if f is not None:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(f, **{f"val_{k}": v for k, v in val[name].items()},
+                     **{f"test_{k}": v for k, v in test[name].items()})
+    return val, test
+
+
+def coverage_table(val: dict, test: dict, val_a: np.ndarray, a: np.ndarray,
+                   names: list[str]) -> pd.DataFrame:
+    """Share of the test points inside each model's own 80/95 % intervals and inside its
+    conformal intervals (:mod:`lean_analysis.forecast.conformal`: the factor per step and
+    level from the validation window's scores, pooled over the series, as the project's
+    backtest takes them from earlier windows)."""
+    from lean_analysis.forecast.conformal import factor, scores
+
+    rows = []
+    for name in names:
+        r = {"model": name}
+        for lv in LEVELS:
+            f, lo, hi = (test[name][k] for k in ("mean", f"lo-{lv}", f"hi-{lv}"))
+            r[f"own_{lv}"] = 100 * np.mean((a >= lo) & (a <= hi))
+            sv = scores(val_a, val[name]["mean"], val[name][f"lo-{lv}"], val[name][f"hi-{lv}"])
+            q = np.array([factor(sv[:, j], lv) for j in range(H)])
+            clo, chi = f - q * (f - lo), f + q * (hi - f)
+            r[f"conformal_{lv}"] = 100 * np.mean((a >= clo) & (a <= chi))
+        rows.append(r)
+    return pd.DataFrame(rows).set_index("model")
+
+
+def median_of(parts: list[dict]) -> dict:
+    """The project's ensemble rule: the median of the members' forecasts and of each bound."""
+    return {k: np.median(np.stack([p[k] for p in parts]), axis=0) for k in KEYS}
 
 
 def smape(a: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -135,30 +207,31 @@ def snaive_scale(x: np.ndarray) -> float:
     return float(np.mean(np.abs(x[M:] - x[:-M]))) if len(x) > M else float(np.mean(np.abs(np.diff(x))))
 
 
-def candidates(fc: dict, weights_pooled: dict, weights_series: dict) -> dict:
+def candidates(fc: dict, weights_pooled: dict, weights_series: dict, pool: list[str]) -> dict:
     """name -> forecasts (series × H) of every combination."""
     out = {}
-    for k in range(2, len(POOL) + 1):
-        for sub in itertools.combinations(POOL, k):
+    for k in range(2, len(pool) + 1):
+        for sub in itertools.combinations(pool, k):
             stack = np.stack([fc[m] for m in sub])
             out[f"mean({','.join(sub)})"] = stack.mean(axis=0)
             if k >= 3:
                 out[f"median({','.join(sub)})"] = np.median(stack, axis=0)
-    stack = np.stack([fc[m] for m in POOL])
-    wp = np.array([weights_pooled[m] for m in POOL])
-    out["invw-pooled(all 5)"] = np.tensordot(wp, stack, axes=1)
-    ws = np.stack([weights_series[m] for m in POOL])  # models × series
-    out["invw-series(all 5)"] = np.einsum("ms,msh->sh", ws, stack)
+    stack = np.stack([fc[m] for m in pool])
+    wp = np.array([weights_pooled[m] for m in pool])
+    out["invw-pooled(all)"] = np.tensordot(wp, stack, axes=1)
+    ws = np.stack([weights_series[m] for m in pool])  # models × series
+    out["invw-series(all)"] = np.einsum("ms,msh->sh", ws, stack)
     return out
 
 
-def weights_from_validation(val_fc: dict, val_a: np.ndarray, val_scale: np.ndarray):
+def weights_from_validation(val_fc: dict, val_a: np.ndarray, val_scale: np.ndarray,
+                            pool: list[str]):
     """Inverse-error weights from the validation window (the one earlier window)."""
     from lean_analysis.forecast.ensemble import inverse_error_weights
 
     n = val_a.shape[0]
     rows = []
-    for m in POOL:
+    for m in pool:
         err = np.mean(np.abs(val_a - val_fc[m]), axis=1)
         for i in range(n):
             rows.append((i, 0, m, err[i], err[i] / val_scale[i]))
@@ -168,7 +241,7 @@ def weights_from_validation(val_fc: dict, val_a: np.ndarray, val_scale: np.ndarr
     pooled = pooled[pooled["cutoff"] == 1].set_index("model")["weight"].to_dict()
     per = inverse_error_weights(e.rename(columns={"mae": "error"}), by=["sid"])
     per = per[per["cutoff"] == 1].pivot(index="sid", columns="model", values="weight")
-    return pooled, {m: per[m].to_numpy() for m in POOL}
+    return pooled, {m: per[m].to_numpy() for m in pool}
 
 
 def part_m1(n_jobs: int, limit: int | None, cache: str | None = None) -> None:
@@ -184,25 +257,19 @@ def part_m1(n_jobs: int, limit: int | None, cache: str | None = None) -> None:
     val_scale = np.array([snaive_scale(s.x[:-H]) for s in series])
     val_scale = np.where(val_scale > 0, val_scale, scale)
     t0 = time.perf_counter()
-    if cache and Path(cache).exists():
-        z = np.load(cache)
-        val_fc = {m: z[f"val_{m}"] for m in SINGLE}
-        test_fc = {m: z[f"test_{m}"] for m in SINGLE}
-        print(f"forecasts read from {cache} (times: see the run that wrote it)")
-    else:
-        print("fits (each model separately):")
-        val_fc = fit_all(frame([s.x[:-H] for s in series], ids), ids, n_jobs, "validation")
-        test_fc = fit_all(frame([s.x for s in series], ids), ids, n_jobs, "test")
-        print(f"total fitting wall {time.perf_counter() - t0:.1f} s")
-        if cache:
-            np.savez(cache, **{f"val_{m}": v for m, v in val_fc.items()},
-                     **{f"test_{m}": v for m, v in test_fc.items()})
-    wp, ws = weights_from_validation(val_fc, val_a, val_scale)
+    print("fits (each model separately):")
+    val_iv, test_iv = fit_all(series, ids, SINGLE + EXTRA, n_jobs, cache)
+    val_fc = {m: v["mean"] for m, v in val_iv.items()}
+    test_fc = {m: v["mean"] for m, v in test_iv.items()}
+    print(f"total fitting wall {time.perf_counter() - t0:.1f} s (models read from the cache "
+          "not counted)")
+    pool = POOL + EXTRA
+    wp, ws = weights_from_validation(val_fc, val_a, val_scale, pool)
     print("pooled inverse-MASE weights (validation window): "
-          + ", ".join(f"{m} {wp[m]:.3f}" for m in POOL))
-    val_c = candidates(val_fc, {m: 1 / len(POOL) for m in POOL},
-                       {m: np.full(n, 1 / len(POOL)) for m in POOL})
-    test_c = candidates(test_fc, wp, ws)
+          + ", ".join(f"{m} {wp[m]:.3f}" for m in pool))
+    val_c = candidates(val_fc, {m: 1 / len(pool) for m in pool},
+                       {m: np.full(n, 1 / len(pool)) for m in pool}, pool)
+    test_c = candidates(test_fc, wp, ws, pool)
     rows = []
     for name, f in [*test_fc.items(), *test_c.items()]:
         vf = val_fc.get(name, val_c.get(name))
@@ -211,7 +278,7 @@ def part_m1(n_jobs: int, limit: int | None, cache: str | None = None) -> None:
                      "val_mase": mase(val_a, vf, val_scale).mean()})
     tab = pd.DataFrame(rows).set_index("model")
     # the weighted rules have no validation score of their own (their weights come from it)
-    for r in ("invw-pooled(all 5)", "invw-series(all 5)"):
+    for r in ("invw-pooled(all)", "invw-series(all)"):
         tab.loc[r, ["val_smape", "val_mase"]] = np.nan
     anchor = tab.loc[["theta", "ets"]]
     a_s, a_m = anchor["smape"].min(), anchor["mase"].min()
@@ -221,12 +288,12 @@ def part_m1(n_jobs: int, limit: int | None, cache: str | None = None) -> None:
     pd.set_option("display.max_rows", 200)
     print(f"\nanchor (better of theta, ets): sMAPE {a_s:.3f}  MASE {a_m:.4f}")
     print("single models:")
-    print(tab.loc[SINGLE].round(4).to_string())
-    comb = tab.drop(index=SINGLE)
+    print(tab.loc[SINGLE + EXTRA].round(4).to_string())
+    comb = tab.drop(index=SINGLE + EXTRA)
     print("\ncombinations, best 15 by validation MASE (+ the weighted rules and the current "
           "default mean(ets,theta,arima)):")
     show = comb.sort_values(["val_mase", "val_smape"]).head(15).index.tolist()
-    show += [r for r in ("mean(ets,theta,arima)", "invw-pooled(all 5)", "invw-series(all 5)")
+    show += [r for r in ("mean(ets,theta,arima)", "invw-pooled(all)", "invw-series(all)")
              if r not in show]
     print(comb.loc[show].round(4).to_string())
     sel = comb.dropna(subset=["val_mase"]).sort_values(["val_mase", "val_smape"]).index[0]
@@ -236,6 +303,17 @@ def part_m1(n_jobs: int, limit: int | None, cache: str | None = None) -> None:
           f"{tab.loc[sel, 'mase']:.4f} ({tab.loc[sel, 'mase_below_%']:+.2f} %)")
     print(f"best on the test window (hindsight, not a selection): {best}: "
           f"{tab.loc[best, 'smape_below_%']:+.2f} % / {tab.loc[best, 'mase_below_%']:+.2f} %")
+    from lean_analysis.forecast.models import ENSEMBLE_MEMBERS
+
+    ens = f"median({','.join(ENSEMBLE_MEMBERS)})"
+    print(f"\nthe project's ensemble {ens}: sMAPE {tab.loc[ens, 'smape']:.3f} "
+          f"({tab.loc[ens, 'smape_below_%']:+.2f} %), MASE {tab.loc[ens, 'mase']:.4f} "
+          f"({tab.loc[ens, 'mase_below_%']:+.2f} %)")
+    val_iv["ensemble"] = median_of([val_iv[m] for m in ENSEMBLE_MEMBERS])
+    test_iv["ensemble"] = median_of([test_iv[m] for m in ENSEMBLE_MEMBERS])
+    print("\ninterval coverage on the test window (%; nominal 80 and 95), own and conformal:")
+    print(coverage_table(val_iv, test_iv, val_a, a, [*SINGLE, "ces_log", "ensemble"])
+          .round(1).to_string())
     print(f"goal (≥ 4 % below on both) met by {int(((comb['smape_below_%'] >= 4) & (comb['mase_below_%'] >= 4)).sum())} "
           f"of {len(comb)} combinations (in hindsight)")
 
@@ -258,7 +336,9 @@ def main() -> None:
         part_county(args.n_jobs, args.data, args.county_cache)
 
 
-COUNTY_SINGLE = ["naive", "snaive", "ses", "ets", "theta", "dotm", "ces", "arima"]
+COUNTY_SINGLE = ["naive", "snaive", "ses", "ets", "theta", "dotm", "ces", "arima", "ets_log",
+                 "ces_log"]
+COUNTY_POOL = [*POOL, "ets_log", "ces_log"]  # the log models the project runs
 
 
 def county_combinations(bt: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
@@ -268,8 +348,8 @@ def county_combinations(bt: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     by = {m: g.drop(columns="step", errors="ignore") for m, g in bt.groupby("model")}
     steps = bt[["unique_id", "cutoff", "ds", "step"]].drop_duplicates()
     out = []
-    for k in range(2, len(POOL) + 1):
-        for sub in itertools.combinations(POOL, k):
+    for k in range(2, len(COUNTY_POOL) + 1):
+        for sub in itertools.combinations(COUNTY_POOL, k):
             members = [by[m] for m in sub]
             out.append(combine(members, f"mean({','.join(sub)})"))
             if k >= 3:
@@ -279,7 +359,7 @@ def county_combinations(bt: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     hist = series[series["ds"] <= first]
     scale = hist.groupby("unique_id")["y"].apply(lambda y: snaive_scale(y.to_numpy()))
     scale = scale.where(scale > 0, hist.groupby("unique_id")["y"].mean().clip(lower=1))
-    for sub in (tuple(POOL), ("ets", "theta", "arima")):
+    for sub in (tuple(COUNTY_POOL), ("ets", "theta", "arima")):
         rows = pd.concat([by[m] for m in sub], ignore_index=True)
         err = (rows["y"] - rows["forecast"]).abs()
         e_pool = rows.assign(error=err / rows["unique_id"].map(scale))
@@ -298,7 +378,9 @@ def part_county(n_jobs: int, data_dir: str | None, cache: str | None = None) -> 
     from lean_analysis import config, data, forecast
 
     path = Path(data_dir) if data_dir else config.SAMPLE_DIR
-    series = data.to_series(data.load(path), level=["product_id"], freq="MS")
+    # the notebook's series (params/01: order_qty in cases, up to the period 2026-10)
+    series = data.to_series(data.load(path), level=["product_id"], freq="MS", value="order_qty",
+                            unit="case", end="2026-10")
     print(f"\n== county backtest: {path}, {series['unique_id'].nunique()} series; params/01 "
           "settings: h=1, 12 windows, refit 3, calendar_adjust=weeks, festival_adjust=True, "
           f"n_jobs={n_jobs}")
@@ -307,15 +389,18 @@ def part_county(n_jobs: int, data_dir: str | None, cache: str | None = None) -> 
         print(f"backtest rows read from {cache}")
     else:
         w0, c0 = time.perf_counter(), cpu_seconds()
-        bt = forecast.backtest(series, models=COUNTY_SINGLE, h=1, n_windows=12, refit=3,
-                               n_jobs=n_jobs, calendar_adjust="weeks", festival_adjust=True)
+        bt = forecast.backtest(series, models=[*COUNTY_SINGLE, "ensemble"], h=1, n_windows=12,
+                               refit=3, n_jobs=n_jobs, calendar_adjust="weeks",
+                               festival_adjust=True)
         print(f"backtest wall {time.perf_counter() - w0:.1f} s  cpu {cpu_seconds() - c0:.1f} s")
         if cache:
             bt.to_pickle(cache)
     comb = county_combinations(bt, series)
     allrows = pd.concat([bt, comb[bt.columns.intersection(comb.columns)]], ignore_index=True)
     censored = "capped_share" if "capped_share" in series.columns else None
-    sc = forecast.evaluate(allrows, train=series, by=["model"], censored=censored)
+    # scored as the notebook scores (the points every model forecast)
+    sc = forecast.evaluate(allrows, train=series, by=["model"], censored=censored,
+                           censor_threshold=0.2, common="all but manager")
     sc = sc.set_index("model")
     cols = ["n", "mase", "smape", "accuracy_weighted", "coverage_80"]
     best_single = sc.loc[COUNTY_SINGLE, "mase"].min()

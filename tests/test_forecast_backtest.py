@@ -128,13 +128,20 @@ def test_intervals_are_ordered_and_present(panel_bt):
     assert bt.groupby("model").size().to_dict() == {m: 18 for m in ALL}
 
 
-def test_ensemble_is_the_mean_of_its_members(panel_bt):
-    _, bt = panel_bt
+def test_ensemble_is_the_median_of_its_members(panel_bt):
+    """The ensemble's forecast and each bound are the medians of its five members' (computed
+    here from the members' own rows of the same backtest)."""
+    s, _ = panel_bt
+    assert forecast.ENSEMBLE_MEMBERS == ("ets", "theta", "arima", "ces", "ces_log")
+    bt = forecast.backtest(s, models=[*forecast.ENSEMBLE_MEMBERS, "ensemble"], h=2, n_windows=3,
+                           refit=True, level=[80, 95], intervals="model")
     w = bt.pivot_table(index=["unique_id", "cutoff", "ds"], columns="model",
                        values=["forecast", "lo_80", "hi_95"])
     for col in ("forecast", "lo_80", "hi_95"):
-        mean = (w[(col, "ets")] + w[(col, "theta")] + w[(col, "arima")]) / 3
-        assert np.allclose(w[(col, "ensemble")], mean)
+        members = np.column_stack([w[(col, m)] for m in forecast.ENSEMBLE_MEMBERS])
+        np.testing.assert_allclose(w[(col, "ensemble")], np.median(members, axis=1))
+        # not the mean: the rule matters on these series
+        assert not np.allclose(w[(col, "ensemble")], members.mean(axis=1))
 
 
 def test_actuals_come_from_the_series(panel_bt):

@@ -16,10 +16,10 @@ def test_prepare_resolves_models_once_for_both():
                             calendar_adjust="weeks", festival_adjust=True)
     assert isinstance(spec, forecast.ForecastSpec)
     assert spec.names == ("snaive", "ensemble", "manager")
-    assert [s.name for s in spec.run] == ["snaive", "ets", "theta", "arima"]  # + members
+    assert [s.name for s in spec.run] == ["snaive", *forecast.ENSEMBLE_MEMBERS]  # + members
     assert spec.level == (80, 95) and spec.interval_columns == ["lo_80", "hi_80", "lo_95", "hi_95"]
-    # the festival regressor goes to arima and (festival_adjust) to ets and theta
-    assert {s.name for s in spec.run if s.uses_exog} == {"ets", "theta", "arima"}
+    # the festival regressor goes to arima and (festival_adjust) to ets, theta and the CES models
+    assert {s.name for s in spec.run if s.uses_exog} == {"ets", "theta", "arima", "ces", "ces_log"}
     assert forecast.prepare(["ets", "manager"], manager=False).names == ("ets",)
     assert forecast.prepare(["ets"], manager=True).names == ("ets", "manager")
     with pytest.raises(ValueError, match="strictly between 0 and 100"):

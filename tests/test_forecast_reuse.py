@@ -125,7 +125,7 @@ def test_series_hashes_and_shared_attrs():
 
 def test_reuse_on_the_small_sample_close_to_a_fresh_fit(small_tables):
     """The notebook's data treatment on the small sample (24 months: the backtest's windows
-    leave too little for ets, theta and arima, so only ses, naive and snaive are fitted
+    leave too little for the ensemble's members, so only ses, naive and snaive are fitted
     there): ses is reused and close to a fresh fit (its alpha from the data up to 3 months
     before the end), seasonal naive is reused and equal, the ensemble's members are fitted
     here and so equal, the fallback rows are identical, and the conformal factors apply to
@@ -142,7 +142,7 @@ def test_reuse_on_the_small_sample_close_to_a_fresh_fit(small_tables):
     both = len(ran["ses"] & ran["snaive"])
     assert both >= 10 and len(ran["ses"]) == both + 1
     assert reused.attrs["reused"] == {"ses": both, "snaive": both, "ets": 0, "theta": 0,
-                                      "arima": 0}
+                                      "arima": 0, "ces": 0, "ces_log": 0}
     key = ["unique_id", "ds", "step", "model", "fallback"]
     pd.testing.assert_frame_equal(reused[key], fresh[key])
     fb = reused["fallback"].to_numpy()

@@ -19,7 +19,14 @@ from .backtest import backtest, n_fits, skipped
 from .evaluate import censor_flags, censoring, evaluate, recommend, value_added
 from .figures import figures
 from .manager import manager_frame, with_manager
-from .models import BASELINE, DEFAULT_MODELS, DEFAULT_REFIT, ENSEMBLE_MEMBERS, MODEL_NAMES
+from .models import (
+    BASELINE,
+    DEFAULT_MODELS,
+    DEFAULT_REFIT,
+    ENSEMBLE_MEMBERS,
+    ENSEMBLE_RULE,
+    MODEL_NAMES,
+)
 from .predict import predict
 from .reconcile import (
     combine_levels,
@@ -37,6 +44,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_REFIT",
     "ENSEMBLE_MEMBERS",
+    "ENSEMBLE_RULE",
     "ForecastSpec",
     "MODEL_NAMES",
     "aggregate",

@@ -66,7 +66,7 @@ def backtest(
         and period without gaps (zeros filled). Other columns are ignored.
     models
         Names (see :mod:`lean_analysis.forecast.models`) and/or statsforecast model objects.
-        ``"ensemble"`` runs its members (ets, theta, arima) even if not listed, but only the
+        ``"ensemble"`` runs its members (``ENSEMBLE_MEMBERS``) even if not listed, but only the
         listed models are returned. ``"manager"`` needs ``manager``.
     manager
         The managers' forecasts as ``unique_id, ds, forecast`` (see

@@ -1,9 +1,13 @@
-"""Forecast combinations: the ensemble's mean of its members, and the rules it was chosen
-among (median, inverse-error weights learnt on earlier windows only).
+"""Forecast combinations: the ensemble's median of its members, and the rules it was chosen
+among (mean, inverse-error weights learnt on earlier windows only).
 
-The default ensemble is the equal-weight mean (:func:`combine`); ``benchmarks/bench_m1.py``
-compares it with the median and inverse-error weights on the M1 monthly data and on the
-county backtest (``benchmarks/RESULTS.md``, section M1).
+The default ensemble is the median of ``ets``, ``theta``, ``arima``, ``ces`` and ``ces_log``
+(:func:`combine` with ``rule="median"``; ``ENSEMBLE_MEMBERS`` and ``ENSEMBLE_RULE`` of
+:mod:`lean_analysis.forecast.models`). ``benchmarks/bench_m1.py`` chose it among the means
+and medians of every subset of eleven models and two inverse-error weightings, on an earlier
+validation window of the M1 monthly data, keeping the medians in which the two CES models
+are a minority (they run away on a few county series), and checked it on M1's test window
+and on the county backtest (``benchmarks/RESULTS.md``, section M1).
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ name           model                                                            
                likelihood; the same seasonal adjustment as ``theta``)
 ``ces``        automatic complex exponential smoothing (``AutoCES``; Svetunkov,     max(2m, 8)
                Kourentzes & Ord 2022: simple, partial, full or no seasonality
-               chosen by AIC)
+               chosen by AIC); normal intervals from its in-sample residuals
+               (:mod:`lean_analysis.forecast.normal_intervals`: statsforecast's
+               simulated ones cost 30× the fit)
 ``arima``      automatic ARIMA (``AutoARIMA``, Hyndman & Khandakar 2008) with the   max(2m, 8)
                Spring Festival regressor of :func:`lean_analysis.calendar.
                spring_festival_regressor` on monthly or weekly data. The order
@@ -31,9 +33,15 @@ name           model                                                            
                less time; ``model_options={"arima": {"max_p": 5, "max_q": 5,
                "max_P": 2, "max_Q": 2, "max_order": 5}}`` restores statsforecast's
                full search
-``ensemble``   mean of the ``ets``, ``theta`` and ``arima`` point forecasts;        members'
-               interval bounds are the means of the members' bounds (quantile
-               averaging, Lichtendahl, Grushka-Cockayne & Winkler 2013)
+``ets_log``    ``ets`` fitted to log(y) (log(1 + y) when a value is 0), forecasts     max(2m, 8)
+               transformed back (:mod:`lean_analysis.forecast.transform`)
+``ces_log``    ``ces`` on the log scale, likewise                                   max(2m, 8)
+``ensemble``   median of the ``ets``, ``theta``, ``arima``, ``ces`` and ``ces_log``  members'
+               point forecasts; interval bounds are the medians of the members'
+               bounds (quantile combination, Lichtendahl, Grushka-Cockayne &
+               Winkler 2013). With five members, two of them CES, the median stays
+               within the range of ets, theta and arima even when both CES
+               forecasts run away (as they do on a few county series)
 ``manager``    the customer managers' submitted forecasts (step 1 only, no          0
                intervals): joined, not fitted
 =============  ==================================================================  ==============
@@ -46,10 +54,10 @@ library limits; ``min_train=`` overrides them.
 
 The Spring Festival regressor is built from lunar calendar dates, which are known years
 in advance, so using its future values (``X_df``) never leaks information. With
-``festival_adjust=True`` (``backtest`` / ``predict``) ``ses``, ``ets``, ``theta`` and
-``autotheta`` are wrapped in :class:`lean_analysis.forecast.adjust.FestivalAdjusted`: each
-fit estimates the festival's effect on its own training data and the model forecasts the
-rest. On the county sample (with ``calendar_adjust="weeks"``) this lowers their MASE by
+``festival_adjust=True`` (``backtest`` / ``predict``) ``ses``, ``ets``, ``theta``,
+``autotheta``, ``dotm``, ``ces`` and the log models (on the log scale) are wrapped in
+:class:`lean_analysis.forecast.adjust.FestivalAdjusted`: each fit estimates the
+festival's effect on its own training data and the model forecasts the rest. On the county sample (with ``calendar_adjust="weeks"``) this lowers their MASE by
 15–20 % and makes the ensemble the best model; without it the ensemble trails ARIMA, the
 only model that knows the festival, by 7 %.
 
@@ -78,10 +86,17 @@ from statsforecast.models import (
 )
 
 from .adjust import FestivalAdjusted
+from .normal_intervals import NormalIntervals
+from .transform import LogTransformed
 
-STATISTICAL = ("naive", "snaive", "ses", "ets", "theta", "autotheta", "dotm", "ces", "arima")
+LOGGED = ("ets_log", "ces_log")  # fitted on the log scale (lean_analysis.forecast.transform)
+STATISTICAL = ("naive", "snaive", "ses", "ets", "theta", "autotheta", "dotm", "ces", "arima",
+               *LOGGED)
 ENSEMBLE = "ensemble"
-ENSEMBLE_MEMBERS = ("ets", "theta", "arima")
+# The ensemble: the median of five forecasts, chosen on M1 monthly and the county backtest
+# (benchmarks/bench_m1.py, benchmarks/RESULTS.md section M1).
+ENSEMBLE_MEMBERS = ("ets", "theta", "arima", "ces", "ces_log")
+ENSEMBLE_RULE = "median"
 MANAGER = "manager"
 MODEL_NAMES = STATISTICAL + (ENSEMBLE, MANAGER)
 DEFAULT_MODELS = ("naive", "snaive", "ses", "ets", "theta", "arima", "ensemble")
@@ -120,6 +135,8 @@ def default_min_train(name: str, season_length: int) -> int:
         "dotm": max(2 * m, 8),
         "ces": max(2 * m, 8),
         "arima": max(2 * m, 8),
+        "ets_log": max(2 * m, 8),
+        "ces_log": max(2 * m, 8),
         MANAGER: 0,
     }
     if name == ENSEMBLE:
@@ -134,6 +151,8 @@ def make_model(name: str, season_length: int = 12, **options: Any):
     for ``arima``).
     """
     m = max(int(season_length), 1)
+    if name in LOGGED:
+        return LogTransformed(make_model(name.removesuffix("_log"), m, **options), alias=name)
     if name == "naive":
         return Naive(alias=name, **options)
     if name == "snaive":
@@ -149,13 +168,13 @@ def make_model(name: str, season_length: int = 12, **options: Any):
     if name == "dotm":
         return DynamicOptimizedTheta(season_length=m, alias=name, **options)
     if name == "ces":
-        return AutoCES(season_length=m, alias=name, **options)
+        return NormalIntervals(AutoCES(season_length=m, alias=name, **options), alias=name)
     if name == "arima":
         return AutoARIMA(season_length=m, alias=name, **{**ARIMA_DEFAULTS, **options})
     raise ValueError(f"model {name!r} is not a statistical model; known: {', '.join(STATISTICAL)}")
 
 
-FESTIVAL_ADJUSTED = ("ses", "ets", "theta", "autotheta", "dotm", "ces")
+FESTIVAL_ADJUSTED = ("ses", "ets", "theta", "autotheta", "dotm", "ces", *LOGGED)
 
 
 def resolve(models, season_length: int = 12, spring_festival: bool = True,
@@ -194,11 +213,14 @@ def resolve(models, season_length: int = 12, spring_festival: bool = True,
             elif name == MANAGER:
                 spec = ModelSpec(name, None, 0)
             else:
-                obj = make_model(name, season_length, **model_options.get(name, {}))
+                base = name.removesuffix("_log") if name in LOGGED else name
+                obj = make_model(base, season_length, **model_options.get(name, {}))
                 exog = spring_festival and (name == "arima" or (
                     festival_adjust and name in FESTIVAL_ADJUSTED))
                 if exog and name != "arima":
                     obj = FestivalAdjusted(obj, season_length, alias=name)
+                if name in LOGGED:  # the festival's effect is estimated on the log scale
+                    obj = LogTransformed(obj, alias=name)
                 if search == "first" and name in SEARCHED:
                     obj = SearchFirst(obj)
                 spec = ModelSpec(name, obj, need, uses_exog=exog)

@@ -39,9 +39,10 @@ import numpy as np
 from statsforecast.models import ARIMA, AutoARIMA, AutoETS
 
 from .adjust import FestivalAdjusted
+from .transform import LogTransformed
 
 SEARCHES = ("first", "every")
-SEARCHED = ("ets", "arima")  # the built-in models whose fit searches for a form
+SEARCHED = ("ets", "arima", "ets_log")  # the built-in models whose fit searches for a form
 
 
 def check(search: str) -> str:
@@ -61,6 +62,8 @@ def chosen_form(model):
     >>> form.model, form.damped
     ('MAA', False)
     """
+    if isinstance(model, LogTransformed):
+        return LogTransformed(chosen_form(model.model), alias=model.alias)
     if isinstance(model, FestivalAdjusted):
         return FestivalAdjusted(chosen_form(model.model), model.season_length, alias=model.alias)
     if isinstance(model, AutoETS):

@@ -9,7 +9,7 @@ and the forecast after it therefore fit the same models to the same data.
 
 >>> spec = prepare(["snaive", "ensemble"], season_length=12, level=[95, 80])
 >>> spec.names, [s.name for s in spec.run], spec.level
-(('snaive', 'ensemble'), ['snaive', 'ets', 'theta', 'arima'], (80, 95))
+(('snaive', 'ensemble'), ['snaive', 'ets', 'theta', 'arima', 'ces', 'ces_log'], (80, 95))
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from statsforecast import StatsForecast
 
 from . import engine as _engine
 from .ensemble import combine
-from .models import ENSEMBLE, MANAGER, ModelSpec, resolve
+from .models import ENSEMBLE, ENSEMBLE_RULE, MANAGER, ModelSpec, resolve
 from .panel import (
     SF_COLUMN,
     add_spring_festival,
@@ -215,7 +215,7 @@ class ForecastSpec:
         members = [by_name.get(m) for m in ens.members]
         if any(m is None for m in members):
             return None
-        return combine(members, ENSEMBLE)
+        return combine(members, ENSEMBLE, rule=ENSEMBLE_RULE)
 
     def clip(self, out: pd.DataFrame) -> int:
         """With ``nonnegative``: clip forecasts and bounds at 0 in place; the number of

@@ -11,7 +11,7 @@ the shared theme and return the figure.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,13 +57,21 @@ def level_label(level: Any, lang: str = "zh") -> str:
 
 
 def intro_text(period: str, quantity: str, level, h: int, n_windows: int, refit, lang: str = "zh",
-               search: str = "every", fits: int | None = None) -> str:
+               search: str = "every", fits: int | None = None,
+               ensemble: Sequence[str] = ()) -> str:
     """The method paragraph; with ``search="first"`` and more than two ``fits`` per series
     (:func:`lean_analysis.forecast.n_fits`: some re-estimation keeps the first window's
-    form) it says when ETS and ARIMA choose their form (:mod:`lean_analysis.forecast.search`)."""
+    form) it says when ETS and ARIMA choose their form (:mod:`lean_analysis.forecast.search`);
+    with ``ensemble`` (the members, ``forecast.ENSEMBLE_MEMBERS``, when the ensemble runs)
+    what the ensemble is."""
     k = 1 if refit is True else (n_windows if refit is False else int(refit))
     text = t("fc_intro", lang, period=period, quantity=t(f"fc_quantity_{quantity}", lang),
              level=level_label(level, lang), h=h, n_windows=n_windows, refit=k)
+    if ensemble:
+        names = [model_label(m, lang) for m in ensemble]
+        sep, last = ("、", "和") if lang == "zh" else (", ", " and ")
+        members = sep.join(names[:-1]) + last + names[-1] if len(names) > 1 else names[0]
+        text += t("fc_intro_ensemble", lang, members=members)
     if search == "first" and fits is not None and fits > 2:
         text += t("fc_intro_search_first", lang)
     return text
