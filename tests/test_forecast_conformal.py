@@ -102,3 +102,22 @@ def test_predict_uses_the_backtests_factors():
     np.testing.assert_allclose(cal["forecast"], own["forecast"], rtol=0)
     with pytest.raises(ValueError, match="backtest"):
         forecast.predict(s, models=["snaive"], intervals="conformal")
+
+
+def test_a_run_away_forecast_scores_without_numpy_warnings():
+    """CES can run away on a series (forecasts near the float maximum): the differences
+    overflow. The score still tells inside (≤ 1) from outside (> 1), and numpy
+    prints no RuntimeWarning into the report."""
+    import warnings
+
+    big = np.finfo(float).max / 2
+    y = [1.0, -1.5 * big, 5.0]  # inside (true score 0.4), outside (true 25), inside
+    f = [big, big, 5.0]
+    lo = [-1.5 * big, big * 0.9, 4.0]  # f − lo overflows in the first
+    hi = [big * 1.5, big * 1.9, 6.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = conformal.scores(y, f, lo, hi)
+        lo_c, hi_c = conformal._apply(np.array(f), np.array(lo), np.array(hi), 3.0)
+    assert s[0] <= 1 and s[1] > 1 and s[2] == 0.0
+    assert np.isinf(lo_c[0]) and lo_c[2] == 2.0 and hi_c[2] == 8.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .wrapper import ModelWrapper
+
 
 def festival_coefficient(y: np.ndarray, x: np.ndarray, season_length: int) -> float:
     """Least-squares effect β of the regressor ``x`` on ``y`` after seasonal differencing:
@@ -27,7 +29,7 @@ def festival_coefficient(y: np.ndarray, x: np.ndarray, season_length: int) -> fl
     return float(dx @ dy) / den if den > 0 else 0.0
 
 
-class FestivalAdjusted:
+class FestivalAdjusted(ModelWrapper):
     """A statsforecast model wrapped to see ``y − β·x`` (``x``: the Spring Festival
     regressor, the first exogenous column) and to forecast ``f + β·x_future`` (bounds
     shifted alike). β is estimated on each fit's training data only
@@ -35,22 +37,11 @@ class FestivalAdjusted:
     Without exogenous data the wrapper is the model itself.
     """
 
-    uses_exog = True
-
     def __init__(self, model, season_length: int, alias: str | None = None):
-        self.model = model
+        super().__init__(model, alias)
+        self.uses_exog = True  # it needs the regressor, whatever the model inside does
         self.season_length = int(season_length)
-        self.alias = alias or repr(model)
         self.beta_ = 0.0
-
-    def __repr__(self) -> str:
-        return self.alias
-
-    def new(self):
-        b = type(self).__new__(type(self))
-        b.__dict__.update(self.__dict__)
-        b.model = self.model.new()
-        return b
 
     def _x(self, X):
         return None if X is None else np.asarray(X, dtype=float).reshape(len(X), -1)[:, 0]

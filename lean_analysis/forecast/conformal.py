@@ -46,9 +46,10 @@ def scores(y, f, lo, hi) -> np.ndarray:
     [0.5, 0.5, 0.0, 1.5]
     """
     y, f, lo, hi = (np.asarray(v, dtype=float) for v in (y, f, lo, hi))
-    d_lo, d_hi = f - y, y - f
-    w_lo, w_hi = f - lo, hi - f
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a run-away forecast (e.g. 1e300) overflows to ±inf and scores ∞ or NaN: no warning
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        d_lo, d_hi = f - y, y - f
+        w_lo, w_hi = f - lo, hi - f
         s_lo = np.where(d_lo <= 0, 0.0, np.where(w_lo > 0, d_lo / w_lo, np.inf))
         s_hi = np.where(d_hi <= 0, 0.0, np.where(w_hi > 0, d_hi / w_hi, np.inf))
     s = np.maximum(s_lo, s_hi)
@@ -72,7 +73,7 @@ def factor(s: np.ndarray, level: float) -> float:
 
 
 def _apply(f, lo, hi, q):
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         return f - q * (f - lo), f + q * (hi - f)
 
 

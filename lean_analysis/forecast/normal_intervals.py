@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from .wrapper import ModelWrapper
+
 
 def normal_bounds(mean: np.ndarray, sigma: float, level) -> dict:
     """``lo-<L>`` (levels descending) and ``hi-<L>`` (ascending) of ``mean ± z σ √j``.
@@ -44,26 +46,18 @@ def residual_sigma(y: np.ndarray, fitted: np.ndarray) -> float:
     return float(np.sqrt(np.mean(r ** 2))) if len(r) else np.nan
 
 
-class NormalIntervals:
+class NormalIntervals(ModelWrapper):
     """A statsforecast model whose intervals are :func:`normal_bounds` of its in-sample
     residuals (see the module doc); its point forecasts are the model's own. Named, and given
     exogenous data, as the model it wraps."""
 
     def __init__(self, model, alias: str | None = None):
-        self.model = model
-        self.alias = alias or repr(model)
-        self.uses_exog = getattr(model, "uses_exog", False)
+        super().__init__(model, alias)
         self.y_ = None
 
-    def __repr__(self) -> str:
-        return self.alias
-
-    def new(self):
-        b = type(self).__new__(type(self))
-        b.__dict__.update(self.__dict__)
-        b.model = self.model.new()
-        b.y_ = None
-        return b
+    def _renew(self) -> None:
+        super()._renew()
+        self.y_ = None
 
     @staticmethod
     def _with_bounds(res: dict, y, level, fitted: bool) -> dict:

@@ -40,6 +40,7 @@ from statsforecast.models import ARIMA, AutoARIMA, AutoETS
 
 from .adjust import FestivalAdjusted
 from .transform import LogTransformed
+from .wrapper import ModelWrapper
 
 SEARCHES = ("first", "every")
 SEARCHED = ("ets", "arima", "ets_log")  # the built-in models whose fit searches for a form
@@ -79,17 +80,15 @@ def chosen_form(model):
     raise TypeError(f"no chosen form for {type(model).__name__}")
 
 
-class SearchFirst:
+class SearchFirst(ModelWrapper):
     """A statsforecast model (``AutoETS``, ``AutoARIMA``, or a :class:`FestivalAdjusted`
     around one) that searches at a series' first fit and at the last fit of the call, and
     re-estimates the chosen form in between (see the module doc). Named, and given
     exogenous data, as the model it wraps."""
 
     def __init__(self, model):
+        super().__init__(model)
         self.auto = model
-        self.model = model
-        self.alias = repr(model)
-        self.uses_exog = getattr(model, "uses_exog", False)
         self.n_fits = 0  # fits per series in the call; its last one searches (0: none does)
         self._form = None
         self._y = None
@@ -102,15 +101,9 @@ class SearchFirst:
         b.n_fits = int(n_fits)
         return b
 
-    def __repr__(self) -> str:
-        return self.alias
-
-    def new(self):
-        b = type(self).__new__(type(self))
-        b.__dict__.update(self.__dict__)
-        b.auto = self.auto.new()
-        b.model, b._form, b._y, b._j = b.auto, None, None, 0
-        return b
+    def _renew(self) -> None:
+        self.auto = self.auto.new()
+        self.model, self._form, self._y, self._j = self.auto, None, None, 0
 
     def _continues(self, y: np.ndarray) -> bool:
         p = self._y

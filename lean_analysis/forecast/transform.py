@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .wrapper import ModelWrapper
+
 
 def log_offset(y: np.ndarray) -> float | None:
     """The ``c`` of ``log(y + c)`` for training data ``y``: 0 when all are positive, 1 when
@@ -42,26 +44,15 @@ def log_offset(y: np.ndarray) -> float | None:
     return 0.0 if y.min() > 0 else 1.0
 
 
-class LogTransformed:
+class LogTransformed(ModelWrapper):
     """A statsforecast model (or a wrapper around one) fitted to ``log(y + c)``; its
     forecasts, bounds and fitted values are transformed back (see the module doc). Named,
     and given exogenous data, as the model it wraps."""
 
     def __init__(self, model, alias: str | None = None):
-        self.model = model
-        self.alias = alias or repr(model)
-        self.uses_exog = getattr(model, "uses_exog", False)
+        super().__init__(model, alias)
         self.offset_ = None
         self.floor_ = None
-
-    def __repr__(self) -> str:
-        return self.alias
-
-    def new(self):
-        b = type(self).__new__(type(self))
-        b.__dict__.update(self.__dict__)
-        b.model = self.model.new()
-        return b
 
     @staticmethod
     def _to(y: np.ndarray, c: float | None, floor: float | None = None) -> np.ndarray:
