@@ -16,8 +16,13 @@ project's normal intervals), ``damped`` (AutoETS, damped trends only), and ``ets
 ``theta_log``, ``dotm_log``, ``arima_log``, ``ces_log``: the same on the log scale (the
 project's ``LogTransformed``), all with m = 12. Each model's forecasts and 80/95 % bounds
 are cached per model with ``--cache DIR``. The interval coverage of the test window is
-printed for the models' own intervals and for conformal ones calibrated on the validation
-window. Metrics: sMAPE as in the M
+printed for the models' own intervals and for conformal ones, calibrated on the validation
+window alone and on rolling origins: the models of the coverage table are also fitted to
+``x`` without its last 1, 2, …, 17 points (``CAL_ORIGINS``, one origin a month as in the
+backtest; 18 is the validation fit), each origin scoring the steps whose targets lie in
+``x`` (1, 2, …, 18 of them). That is how the
+project's backtest calibrates (the scores of every earlier window whose target is known at
+the cutoff, :mod:`lean_analysis.forecast.conformal`). Metrics: sMAPE as in the M
 competitions, ``mean(200·|A − F| / (|A| + |F|))`` in %, and MASE with the in-sample
 seasonal-naive scale ``mean|x_t − x_{t−12}|`` (Hyndman & Koehler 2006), both averaged over
 the 18 steps and then over the series. The anchor is the better of Theta and AutoETS in
@@ -165,26 +170,72 @@ def fit_all(series, ids: list[str], names: list[str], n_jobs: int,
     return val, test
 
 
-def coverage_table(val: dict, test: dict, val_a: np.ndarray, a: np.ndarray,
-                   names: list[str]) -> pd.DataFrame:
-    """Share of the test points inside each model's own 80/95 % intervals and inside its
-    conformal intervals (:mod:`lean_analysis.forecast.conformal`: the factor per step and
-    level from the validation window's scores, pooled over the series, as the project's
-    backtest takes them from earlier windows)."""
+CAL_ORIGINS = tuple(range(1, H + 1))  # calibration fits end 1, 2, …, 18 points before the end of x
+COVERED = ["snaive", "ets", "theta", "dotm", "arima", "ces", "ces_log"]  # + the ensemble
+
+
+def fit_origins(series, ids: list[str], names: list[str], n_jobs: int, cache: str | None,
+                val: dict) -> dict:
+    """k -> name -> forecasts and bounds fitted to ``x`` without its last ``k`` points, for
+    ``k`` in :data:`CAL_ORIGINS` (``k = H``: the validation fits ``val``); cached per model
+    and origin as ``<cache>/<name>.o<k>.npz``."""
+    out = {}
+    for k in CAL_ORIGINS:
+        if k == H:
+            out[k] = {m: val[m] for m in names}
+            continue
+        df = frame([s.x[:-k] for s in series], ids)
+        out[k] = {}
+        for name in names:
+            f = Path(cache) / f"{name}.o{k}.npz" if cache else None
+            if f is not None and f.exists():
+                z = np.load(f)
+                if z["mean"].shape[0] == len(ids):
+                    out[k][name] = {kk: z[kk] for kk in KEYS}
+                    print(f"  {name:10s} origin −{k} read from {f}")
+                    continue
+            out[k][name] = fit_one(df, ids, name, n_jobs, f"origin −{k}")
+            if f is not None:
+                np.savez(f, **out[k][name])
+    return out
+
+
+def conformal_coverage(test: dict, a: np.ndarray, cal: list[tuple[dict, np.ndarray]],
+                       lv: int) -> float:
+    """% of the test points inside the conformal interval of level ``lv`` whose factor per
+    step comes from the scores of every calibration set ``(forecasts, actuals)`` that
+    reaches that step (actuals: series × steps, as many steps as lie in ``x``)."""
     from lean_analysis.forecast.conformal import factor, scores
 
+    f, lo, hi = (test[k] for k in ("mean", f"lo-{lv}", f"hi-{lv}"))
+    q = np.full(H, np.nan)
+    for j in range(H):
+        s = [scores(act[:, j], fc["mean"][:, j], fc[f"lo-{lv}"][:, j], fc[f"hi-{lv}"][:, j])
+             for fc, act in cal if j < act.shape[1]]
+        q[j] = factor(np.concatenate(s), lv)
+    clo, chi = f - q * (f - lo), f + q * (hi - f)
+    return 100 * float(np.mean((a >= clo) & (a <= chi)))
+
+
+def coverage_table(test: dict, a: np.ndarray, cal: dict, names: list[str]) -> pd.DataFrame:
+    """Share of the test points inside each model's own 80/95 % intervals and inside its
+    conformal intervals (:mod:`lean_analysis.forecast.conformal`: the factor per step and
+    level from calibration scores pooled over the series), calibrated on the validation
+    window alone (``conformal_val``) and on the rolling origins ``CAL_ORIGINS``
+    (``conformal_rolling``). ``cal``: origin k -> (forecasts by model, actuals)."""
     rows = []
     for name in names:
         r = {"model": name}
         for lv in LEVELS:
-            f, lo, hi = (test[name][k] for k in ("mean", f"lo-{lv}", f"hi-{lv}"))
+            lo, hi = (test[name][k] for k in (f"lo-{lv}", f"hi-{lv}"))
             r[f"own_{lv}"] = 100 * np.mean((a >= lo) & (a <= hi))
-            sv = scores(val_a, val[name]["mean"], val[name][f"lo-{lv}"], val[name][f"hi-{lv}"])
-            q = np.array([factor(sv[:, j], lv) for j in range(H)])
-            clo, chi = f - q * (f - lo), f + q * (hi - f)
-            r[f"conformal_{lv}"] = 100 * np.mean((a >= clo) & (a <= chi))
+            r[f"conformal_val_{lv}"] = conformal_coverage(
+                test[name], a, [(cal[H][0][name], cal[H][1])], lv)
+            r[f"conformal_rolling_{lv}"] = conformal_coverage(
+                test[name], a, [(cal[k][0][name], cal[k][1]) for k in CAL_ORIGINS], lv)
         rows.append(r)
-    return pd.DataFrame(rows).set_index("model")
+    tab = pd.DataFrame(rows).set_index("model")
+    return tab[[f"{m}_{lv}" for lv in LEVELS for m in ("own", "conformal_val", "conformal_rolling")]]
 
 
 def median_of(parts: list[dict]) -> dict:
@@ -309,11 +360,32 @@ def part_m1(n_jobs: int, limit: int | None, cache: str | None = None) -> None:
     print(f"\nthe project's ensemble {ens}: sMAPE {tab.loc[ens, 'smape']:.3f} "
           f"({tab.loc[ens, 'smape_below_%']:+.2f} %), MASE {tab.loc[ens, 'mase']:.4f} "
           f"({tab.loc[ens, 'mase_below_%']:+.2f} %)")
-    val_iv["ensemble"] = median_of([val_iv[m] for m in ENSEMBLE_MEMBERS])
+    print("\ncalibration fits (rolling origins):")
+    origins = fit_origins(series, ids, sorted(set(COVERED) | set(ENSEMBLE_MEMBERS)), n_jobs,
+                          cache, val_iv)
+    cal = {}
+    for k in CAL_ORIGINS:
+        fcs = dict(origins[k])
+        fcs["ensemble"] = median_of([fcs[m] for m in ENSEMBLE_MEMBERS])
+        act = np.vstack([s.x[len(s.x) - k: len(s.x) - k + min(H, k)] for s in series])
+        cal[k] = (fcs, act.astype(float))
     test_iv["ensemble"] = median_of([test_iv[m] for m in ENSEMBLE_MEMBERS])
-    print("\ninterval coverage on the test window (%; nominal 80 and 95), own and conformal:")
-    print(coverage_table(val_iv, test_iv, val_a, a, [*SINGLE, "ces_log", "ensemble"])
-          .round(1).to_string())
+    cov = coverage_table(test_iv, a, cal, [*COVERED, "ensemble"])
+    print("\ninterval coverage on the test window (%; nominal 80 and 95): own, conformal "
+          f"calibrated on the validation window, conformal on the origins {CAL_ORIGINS}:")
+    print(cov.round(1).to_string())
+    own_cal = {k: [100 * float(np.mean((cal[k][1] >= cal[k][0]["ensemble"][f"lo-{lv}"][:, :k])
+                                        & (cal[k][1] <= cal[k][0]["ensemble"][f"hi-{lv}"][:, :k])))
+                   for lv in LEVELS] for k in CAL_ORIGINS}
+    print("the ensemble's own intervals on the calibration origins (80 / 95 %): " + "; ".join(
+        f"−{k}: {c[0]:.1f} / {c[1]:.1f}" for k, c in own_cal.items())
+        + f"; on the test window: {cov.loc['ensemble', 'own_80']:.1f} / "
+        f"{cov.loc['ensemble', 'own_95']:.1f}")
+    for lv in LEVELS:
+        off = (cov[[c for c in cov.columns if c.endswith(f"_{lv}")]] - lv).abs()
+        print(f"within ±3 points of {lv}: " + ", ".join(
+            f"{c.removesuffix(f'_{lv}')} {int((off[c] <= 3).sum())} of {len(off)}"
+            for c in off.columns))
     print(f"goal (≥ 4 % below on both) met by {int(((comb['smape_below_%'] >= 4) & (comb['mase_below_%'] >= 4)).sum())} "
           f"of {len(comb)} combinations (in hindsight)")
 
