@@ -46,7 +46,7 @@ def scores(y, f, lo, hi) -> np.ndarray:
     [0.5, 0.5, 0.0, 1.5]
     """
     y, f, lo, hi = (np.asarray(v, dtype=float) for v in (y, f, lo, hi))
-    # a run-away forecast (e.g. 1e300) overflows to ±inf and scores ∞ or NaN: no warning
+    # a run-away forecast near the float maximum overflows to ±inf here: no numpy warning
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         d_lo, d_hi = f - y, y - f
         w_lo, w_hi = f - lo, hi - f
